@@ -1,0 +1,1 @@
+"""Benchmarks for the contact hub; see bench/README.md."""

@@ -1,0 +1,36 @@
+"""What every action needs: the store, the event bus, settings and the assigner, typed."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Protocol
+
+from hub.config import HubConfig
+from hub.events import EventBus
+from hub.model import Conversation, utcnow
+from hub.store.base import Store
+
+
+class Assigner(Protocol):
+    """Picks an agent for an unassigned conversation (the routing engine implements this)."""
+
+    async def pick(self, conversation: Conversation) -> str | None:
+        """An agent id, or None to leave it in the queue."""
+
+
+@dataclass(kw_only=True)
+class ActionContext:
+    """Shared by all actions of one hub process."""
+
+    store: Store
+    bus: EventBus
+    config: HubConfig
+    assigner: Assigner | None = None
+    wake_outbox: Callable[[], None] = lambda: None
+    clock: Callable[[], datetime] = field(default=utcnow)
+
+    @property
+    def reopen_window(self) -> timedelta:
+        return timedelta(seconds=self.config.ingest.reopen_window_seconds)

@@ -1,0 +1,72 @@
+"""do_ingest: the one entry point for inbound customer messages from every channel."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from hub.actions.context import ActionContext
+from hub.actions.conversations import auto_assign
+from hub.errors import InvalidInput
+from hub.events import EventType
+from hub.identity import normalise_address
+from hub.model import Inbound, IngestResult
+from hub.store.base import IngestRequest
+
+MAX_TEXT = 65_536
+MAX_HTML = 1_048_576
+
+
+def check_inbound(inbound: Inbound) -> None:
+    """Reject an inbound that cannot be stored, with the reason."""
+    if not inbound.provider_id or len(inbound.provider_id) > 512:
+        raise InvalidInput("provider_id must be 1-512 characters", field="provider_id")
+    if not (inbound.text or inbound.html or inbound.attachments):
+        raise InvalidInput("a message needs text, html or attachments", field="text")
+    if inbound.text is not None and len(inbound.text) > MAX_TEXT:
+        raise InvalidInput(f"text is longer than {MAX_TEXT} characters", field="text")
+    if inbound.html is not None and len(inbound.html) > MAX_HTML:
+        raise InvalidInput(f"html is longer than {MAX_HTML} characters", field="html")
+
+
+async def do_ingest(ctx: ActionContext, inbound: Inbound) -> IngestResult:
+    """Store one inbound message idempotently; returns once it is durable (then ack).
+
+    Events go out after the commit, and a duplicate publishes nothing, so a redelivery
+    after a crash neither duplicates the message nor the events.
+    """
+    check_inbound(inbound)
+    sender = normalise_address(
+        inbound.sender_kind, inbound.sender, default_region=ctx.config.identity.default_region
+    )
+    result = await ctx.store.ingest(
+        IngestRequest(
+            inbound=inbound,
+            sender=sender,
+            received_at=ctx.clock(),
+            reopen_window=ctx.reopen_window,
+        )
+    )
+    if result.duplicate:
+        return result
+    if result.customer_created:
+        ctx.bus.publish(EventType.CUSTOMER_CREATED, {"customer": result.customer})
+    if result.conversation_created:
+        ctx.bus.publish(EventType.CONVERSATION_CREATED, {"conversation": result.conversation})
+    else:
+        changes = ["last_message_at", "unread_count"]
+        if result.conversation_reopened:
+            changes.append("status")
+        ctx.bus.publish(
+            EventType.CONVERSATION_UPDATED,
+            {"conversation": result.conversation, "changes": changes},
+        )
+    ctx.bus.publish(
+        EventType.MESSAGE_CREATED,
+        {"message": result.message, "conversation_id": result.conversation.id},
+    )
+    if result.conversation.assignee_id is None:
+        assigned = await auto_assign(ctx, result.conversation)
+        if assigned is not None:
+            result = replace(result, conversation=assigned)
+    return result
+

@@ -1,0 +1,94 @@
+"""The app factory: the one place the store, bus, actions, outbox and channels are wired."""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import AsyncIterator
+
+from aiohttp import web
+
+from channels.base import Channel, ChannelContext, channel_class, channel_names
+from hub.actions import ActionContext, do_ingest
+from hub.config import HubConfig
+from hub.events import EventBus
+from hub.keys import ACTIONS_KEY, BUS_KEY, CHANNELS_KEY, CONFIG_KEY, OUTBOX_KEY, STORE_KEY
+from hub.model import Inbound, IngestResult
+from hub.outbox import OutboxDispatcher
+from hub.routing import RoundRobinSelector
+from hub.store import create_store
+from hub.web.api import create_api_app
+from hub.web.jsonio import json_response
+from hub.web.middleware import error_middleware
+
+log = logging.getLogger(__name__)
+
+
+def redact_url(url: str) -> str:
+    """A store URL safe to log: credentials replaced."""
+    return re.sub(r"//[^@/]*@", "//***@", url)
+
+
+async def _store_ctx(app: web.Application) -> AsyncIterator[None]:
+    config = app[CONFIG_KEY]
+    store = create_store(
+        config.store.url, synchronous=config.store.synchronous, batch_max=config.store.batch_max
+    )
+    await store.open()
+    log.info("store open: %s (%s)", redact_url(config.store.url), store.backend)
+    app[STORE_KEY] = store
+    yield
+    await store.close()
+
+
+async def _core_ctx(app: web.Application) -> AsyncIterator[None]:
+    config = app[CONFIG_KEY]
+    bus = EventBus(queue_size=config.events.queue_size, replay_size=config.events.replay_size)
+    store = app[STORE_KEY]
+    assigner = RoundRobinSelector(store) if config.routing.policy == "round_robin" else None
+    ctx = ActionContext(store=store, bus=bus, config=config, assigner=assigner)
+    app[BUS_KEY] = bus
+    app[ACTIONS_KEY] = ctx
+    yield
+    bus.close()
+
+
+async def _channels_ctx(app: web.Application) -> AsyncIterator[None]:
+    ctx = app[ACTIONS_KEY]
+    store = app[STORE_KEY]
+
+    async def ingest(inbound: Inbound) -> IngestResult:
+        return await do_ingest(ctx, inbound)
+
+    channels: dict[str, Channel] = {}
+    for name in channel_names():
+        channel = channel_class(name)()
+        await channel.start(
+            ChannelContext(ingest=ingest, config={}, get_inbox=store.get_inbox, app=app)
+        )
+        channels[name] = channel
+    app[CHANNELS_KEY] = channels
+    dispatcher = OutboxDispatcher(ctx, channels)
+    ctx.wake_outbox = dispatcher.wake
+    app[OUTBOX_KEY] = dispatcher
+    await dispatcher.start()
+    yield
+    await dispatcher.stop()
+    for channel in channels.values():
+        await channel.stop()
+
+
+async def healthz(request: web.Request) -> web.Response:
+    """Liveness plus a cheap store read."""
+    store = request.app[STORE_KEY]
+    return json_response({"status": "ok", "store": store.backend, "schema": await store.schema_version()})
+
+
+def create_app(config: HubConfig) -> web.Application:
+    """Build the hub's aiohttp application from a config."""
+    app = web.Application(middlewares=[error_middleware], client_max_size=config.server.max_body_bytes)
+    app[CONFIG_KEY] = config
+    app.cleanup_ctx.extend([_store_ctx, _core_ctx, _channels_ctx])
+    app.router.add_get("/healthz", healthz)
+    app.add_subapp("/api", create_api_app(config))
+    return app

@@ -1,0 +1,250 @@
+"""The `hub` command: serve, migrate, user add/list, token create, demo."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import gc
+import getpass
+import logging
+import os
+import sys
+from collections.abc import Awaitable, Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+from hub.config import HubConfig, load_config
+from hub.errors import ConfigError, HubError
+
+log = logging.getLogger("hub")
+
+
+def _setup_logging(config: HubConfig) -> None:
+    logging.basicConfig(
+        level=config.log.level, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+
+
+def _tune_gc() -> None:
+    # Full collections over many long-lived objects stall the loop (300 ms at 10k websockets,
+    # PERFORMANCE.md); freezing start-up objects and raising gen0's threshold fixes p99.
+    gc.collect()
+    gc.freeze()
+    gc.set_threshold(100_000, 10, 10)
+
+
+def _install_uvloop() -> None:
+    try:
+        import uvloop
+    except ImportError:  # optional: asyncio works, ~25% slower
+        return
+    asyncio.set_event_loop_policy(uvloop.EventLoopPolicy())
+
+
+def cmd_serve(config: HubConfig, args: argparse.Namespace) -> int:
+    from aiohttp import web
+
+    from hub.app import create_app, redact_url
+
+    host = args.host or config.server.host
+    port = args.port or config.server.port
+    _install_uvloop()
+    app = create_app(config)
+
+    async def on_startup(_: web.Application) -> None:
+        _tune_gc()
+        print(f"Contact Hub serving on http://{host}:{port}  (store: {redact_url(config.store.url)})",
+              flush=True)
+
+    app.on_startup.append(on_startup)
+    web.run_app(app, host=host, port=port, print=None, access_log=None)
+    return 0
+
+
+async def _with_store(config: HubConfig, fn: Callable[[Any], Awaitable[int]]) -> int:
+    from hub.store import create_store
+
+    store = create_store(config.store.url, synchronous=config.store.synchronous)
+    await store.open()
+    try:
+        return await fn(store)
+    finally:
+        await store.close()
+
+
+def cmd_migrate(config: HubConfig, args: argparse.Namespace) -> int:
+    async def run(store: Any) -> int:
+        print(f"schema version {await store.schema_version()} ({store.backend})")
+        return 0
+
+    return asyncio.run(_with_store(config, run))
+
+
+def _read_password(args: argparse.Namespace) -> str | None:
+    if args.no_password:
+        return None
+    env = os.environ.get("HUB_NEW_USER_PASSWORD")
+    if env:
+        return env
+    if not sys.stdin.isatty():
+        return sys.stdin.readline().rstrip("\n")
+    first = getpass.getpass("password: ")
+    if first != getpass.getpass("again: "):
+        raise HubError("the passwords differ", code="password_mismatch")
+    return first
+
+
+def cmd_user_add(config: HubConfig, args: argparse.Namespace) -> int:
+    from hub.identity import normalise_email
+    from hub.model import Role, utcnow
+    from hub.passwords import hash_password
+
+    email = normalise_email(args.email)
+    password = _read_password(args)
+    password_hash = hash_password(password) if password is not None else None
+
+    async def run(store: Any) -> int:
+        teams = {t.name: t.id for t in await store.list_teams()}
+        team_ids = []
+        for name in args.team or []:
+            if name not in teams:
+                teams[name] = (await store.create_team(name, now=utcnow())).id
+            team_ids.append(teams[name])
+        agent = await store.create_agent(
+            email=email, name=args.name, role=Role(args.role), password_hash=password_hash,
+            team_ids=team_ids, now=utcnow(),
+        )
+        print(f"created {agent.role.value} {agent.email} ({agent.id})")
+        return 0
+
+    return asyncio.run(_with_store(config, run))
+
+
+def cmd_user_list(config: HubConfig, args: argparse.Namespace) -> int:
+    async def run(store: Any) -> int:
+        teams = {t.id: t.name for t in await store.list_teams()}
+        for a in await store.list_agents():
+            names = ",".join(teams.get(t, t) for t in a.team_ids) or "-"
+            print(f"{a.id}\t{a.email}\t{a.name}\t{a.role.value}\t{names}\t"
+                  f"{'active' if a.active else 'inactive'}")
+        return 0
+
+    return asyncio.run(_with_store(config, run))
+
+
+def cmd_token_create(config: HubConfig, args: argparse.Namespace) -> int:
+    from hub.identity import normalise_email
+    from hub.model import utcnow
+    from hub.web.middleware import hash_token, new_token
+
+    async def run(store: Any) -> int:
+        agent = await store.get_agent_by_email(normalise_email(args.email))
+        if agent is None:
+            raise HubError(f"no agent with email {args.email!r}", code="agent_not_found")
+        token = new_token()
+        await store.create_token(agent_id=agent.id, name=args.name, token_hash=hash_token(token),
+                                 now=utcnow())
+        print(token)
+        return 0
+
+    return asyncio.run(_with_store(config, run))
+
+
+def cmd_demo(config: HubConfig, args: argparse.Namespace) -> int:
+    from hub.actions import ActionContext
+    from hub.demo import seed_demo
+    from hub.events import EventBus
+    from hub.model import utcnow
+    from hub.web.middleware import hash_token, new_token
+
+    login_file = Path(args.login_file)
+
+    async def run(store: Any) -> int:
+        existing = await store.get_agent_by_email(config.demo.admin_email)
+        if existing is not None:
+            if not args.if_empty:
+                raise HubError("demo data is already there (use --if-empty to skip)",
+                               code="demo_exists")
+            token = new_token()
+            await store.create_token(agent_id=existing.id, name="make run",
+                                     token_hash=hash_token(token), now=utcnow())
+            saved = login_file.read_text().strip() if login_file.exists() else "(see first run)"
+            _print_login(config, existing.email, saved, token)
+            return 0
+        ctx = ActionContext(store=store, bus=EventBus(), config=config)
+        login = await seed_demo(ctx, admin_email=config.demo.admin_email,
+                                admin_name=config.demo.admin_name,
+                                password=config.secrets.demo_admin_password or None)
+        login_file.parent.mkdir(parents=True, exist_ok=True)
+        login_file.write_text(login.password + "\n")
+        login_file.chmod(0o600)
+        _print_login(config, login.email, login.password, login.token)
+        return 0
+
+    return asyncio.run(_with_store(config, run))
+
+
+def _print_login(config: HubConfig, email: str, password: str, token: str) -> None:
+    url = config.server.public_url or f"http://{config.server.host}:{config.server.port}"
+    print(f"""
+Demo admin:  {email}
+Password:    {password}
+API token:   {token}
+Try:         curl -H 'Authorization: Bearer {token}' {url}/api/v1/conversations
+API docs:    {url}/api/openapi.json
+""", flush=True)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser (exposed for tests)."""
+    parser = argparse.ArgumentParser(prog="hub", description="Contact Hub")
+    parser.add_argument("--config", action="append", type=Path,
+                        help="a TOML config file (repeatable; default: $HUB_CONFIG)")
+    sub = parser.add_subparsers(dest="command", required=True)
+    serve = sub.add_parser("serve", help="serve the hub")
+    serve.add_argument("--host")
+    serve.add_argument("--port", type=int)
+    serve.set_defaults(fn=cmd_serve)
+    sub.add_parser("migrate", help="bring the store's schema up to date").set_defaults(fn=cmd_migrate)
+    user = sub.add_parser("user", help="agents").add_subparsers(dest="user_command", required=True)
+    add = user.add_parser("add", help="add an agent (password from $HUB_NEW_USER_PASSWORD, "
+                                      "stdin, or a prompt)")
+    add.add_argument("--email", required=True)
+    add.add_argument("--name", required=True)
+    add.add_argument("--role", choices=["admin", "agent"], default="agent")
+    add.add_argument("--team", action="append", help="team name (created if new); repeatable")
+    add.add_argument("--no-password", action="store_true", help="API-token-only agent")
+    add.set_defaults(fn=cmd_user_add)
+    user.add_parser("list", help="list agents").set_defaults(fn=cmd_user_list)
+    token = sub.add_parser("token", help="API tokens").add_subparsers(dest="token_command",
+                                                                     required=True)
+    create = token.add_parser("create", help="create a token for an agent (printed once)")
+    create.add_argument("--email", required=True)
+    create.add_argument("--name", default="cli")
+    create.set_defaults(fn=cmd_token_create)
+    demo = sub.add_parser("demo", help="seed demo data and print the admin login")
+    demo.add_argument("--if-empty", action="store_true",
+                      help="if already seeded, just print a fresh token")
+    demo.add_argument("--login-file", default="var/demo-login.txt")
+    demo.set_defaults(fn=cmd_demo)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the `hub` console script."""
+    args = build_parser().parse_args(argv)
+    try:
+        config = load_config(args.config)
+        _setup_logging(config)
+        result: int = args.fn(config, args)
+        return result
+    except ConfigError as exc:
+        print(exc.message, file=sys.stderr)
+        return 2
+    except HubError as exc:
+        print(f"error: {exc.message}", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,24 @@
+"""Typed application and request keys (no string keys, no module globals)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from aiohttp import web
+
+if TYPE_CHECKING:
+    from channels.base import Channel
+    from hub.actions.context import ActionContext
+    from hub.config import HubConfig
+    from hub.events import EventBus
+    from hub.model import Agent
+    from hub.outbox import OutboxDispatcher
+    from hub.store.base import Store
+
+CONFIG_KEY: web.AppKey[HubConfig] = web.AppKey("config")
+STORE_KEY: web.AppKey[Store] = web.AppKey("store")
+BUS_KEY: web.AppKey[EventBus] = web.AppKey("bus")
+ACTIONS_KEY: web.AppKey[ActionContext] = web.AppKey("actions")
+CHANNELS_KEY: web.AppKey[dict[str, Channel]] = web.AppKey("channels")
+OUTBOX_KEY: web.AppKey[OutboxDispatcher] = web.AppKey("outbox")
+AGENT_KEY: web.RequestKey[Agent] = web.RequestKey("agent")

@@ -1,0 +1,324 @@
+"""The Store contract: async methods that speak only hub.model, never a driver's types."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any, Protocol
+
+from hub.model import (
+    Agent,
+    ApiToken,
+    Attachment,
+    Conversation,
+    ConversationFilter,
+    Customer,
+    CustomerFile,
+    DeliveryStatus,
+    Identity,
+    IdentityKind,
+    Inbound,
+    Inbox,
+    IngestResult,
+    MergeRecord,
+    Message,
+    OutboxEntry,
+    Page,
+    Priority,
+    Role,
+    Status,
+    Team,
+    ThreadHints,
+)
+
+
+class _Unset:
+    """Marks a patch field that was not given (distinct from an explicit None)."""
+
+    _instance: _Unset | None = None
+
+    def __new__(cls) -> _Unset:
+        if cls._instance is None:
+            cls._instance = super().__new__(cls)
+        return cls._instance
+
+    def __repr__(self) -> str:
+        return "UNSET"
+
+    def __bool__(self) -> bool:
+        return False
+
+
+UNSET: Any = _Unset()
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class IngestRequest:
+    """An inbound message whose sender address is already normalised."""
+
+    inbound: Inbound
+    sender: str
+    received_at: datetime
+    reopen_window: timedelta
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class ConversationPatch:
+    """Fields to change on a conversation; UNSET fields are left alone."""
+
+    status: Status = UNSET
+    priority: Priority = UNSET
+    assignee_id: str | None = UNSET
+    team_id: str | None = UNSET
+    tags: tuple[str, ...] = UNSET
+    snoozed_until: datetime | None = UNSET
+    resolved_at: datetime | None = UNSET
+    unread_count: int = UNSET
+    updated_at: datetime = UNSET
+
+    def changed_fields(self) -> dict[str, Any]:
+        """The fields that were given, by name."""
+        return {
+            name: getattr(self, name)
+            for name in self.__dataclass_fields__
+            if getattr(self, name) is not UNSET
+        }
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class NewMessage:
+    """An agent-side message (a note, or an outbound reply) to store."""
+
+    conversation_id: str
+    kind: str
+    text: str | None
+    html: str | None = None
+    author_id: str | None = None
+    attachments: tuple[Attachment, ...] = ()
+    created_at: datetime
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class ReplyRequest:
+    """An outbound reply to store together with its outbox entry, idempotent on the key."""
+
+    message: NewMessage
+    idempotency_key: str
+    thread: ThreadHints = field(default_factory=ThreadHints)
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class ReplyResult:
+    message: Message
+    outbox: OutboxEntry
+    conversation: Conversation
+    created: bool  # False: the idempotency key was seen before; nothing new was stored
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class SendResult:
+    """The outcome of one send attempt, recorded on the outbox entry and its message."""
+
+    outbox_id: str
+    delivery_status: DeliveryStatus  # SENT/DELIVERED on success, QUEUED to retry, FAILED
+    provider_id: str | None = None
+    error: str | None = None
+    next_attempt_at: datetime | None = None
+    at: datetime
+
+
+class Store(Protocol):
+    """What every backend implements; the contract suite in tests/store runs against each."""
+
+    backend: str
+
+    async def open(self) -> None:
+        """Connect and bring the schema up to date."""
+
+    async def close(self) -> None:
+        """Flush pending writes and disconnect."""
+
+    async def schema_version(self) -> int:
+        """The applied schema version."""
+
+    async def counts(self) -> dict[str, int]:
+        """Row counts per entity, for health and transfer checks."""
+
+    # --- ingest -------------------------------------------------------------------------
+    async def ingest(self, req: IngestRequest) -> IngestResult:
+        """Dedupe, resolve the customer, thread and store one inbound message, atomically."""
+
+    # --- customers and identities -------------------------------------------------------
+    async def create_customer(
+        self,
+        *,
+        name: str | None,
+        attributes: Mapping[str, Any],
+        tags: Sequence[str],
+        identities: Sequence[tuple[IdentityKind, str]],
+        now: datetime,
+    ) -> CustomerFile:
+        """Create a customer with identities; Conflict if an identity belongs to someone."""
+
+    async def get_customer(self, customer_id: str) -> Customer | None:
+        """One customer (merged ones too, with merged_into set)."""
+
+    async def find_identity(self, kind: IdentityKind, address: str) -> Identity | None:
+        """The identity with this normalised address."""
+
+    async def resolve_customer(
+        self, kind: IdentityKind, address: str, *, name: str | None, now: datetime
+    ) -> tuple[Customer, Identity, bool]:
+        """The owner of an address, created if none; the bool says it was created."""
+
+    async def add_identity(
+        self, customer_id: str, kind: IdentityKind, address: str, *, now: datetime
+    ) -> Identity:
+        """Attach an address to a customer; Conflict if another customer owns it."""
+
+    async def update_customer(
+        self,
+        customer_id: str,
+        *,
+        name: str | None = UNSET,
+        attributes: Mapping[str, Any] = UNSET,
+        tags: Sequence[str] = UNSET,
+        now: datetime,
+    ) -> Customer:
+        """Change a customer; attributes are merged (a None value deletes the key)."""
+
+    async def list_customers(
+        self, *, query: str | None = None, limit: int = 25, cursor: str | None = None
+    ) -> Page[Customer]:
+        """Live (unmerged) customers, newest first, optionally matching name or address."""
+
+    async def customer_file(self, customer_id: str) -> CustomerFile | None:
+        """The customer with identities, conversations and merge history, in one read."""
+
+    async def merge_customers(
+        self, kept_id: str, merged_id: str, *, actor_id: str | None, now: datetime
+    ) -> MergeRecord:
+        """Move everything of `merged_id` onto `kept_id`, recording how to undo it."""
+
+    async def undo_merge(self, merge_id: str, *, now: datetime) -> MergeRecord:
+        """Restore both customers exactly as they were before the merge."""
+
+    async def get_merge(self, merge_id: str) -> MergeRecord | None:
+        """One merge record."""
+
+    # --- conversations ------------------------------------------------------------------
+    async def get_conversation(self, conversation_id: str) -> Conversation | None:
+        """One conversation."""
+
+    async def list_conversations(
+        self, flt: ConversationFilter, *, limit: int = 25, cursor: str | None = None
+    ) -> Page[Conversation]:
+        """Conversations matching the filter, most recent activity first (keyset paged)."""
+
+    async def update_conversation(
+        self, conversation_id: str, patch: ConversationPatch
+    ) -> tuple[Conversation, Conversation]:
+        """Apply a patch; returns (before, after)."""
+
+    async def claim_conversation(
+        self, conversation_id: str, agent_id: str, *, now: datetime
+    ) -> Conversation | None:
+        """Assign only if still unassigned (atomic); None if someone else holds it."""
+
+    async def due_snoozed(self, now: datetime, *, limit: int = 100) -> list[Conversation]:
+        """Snoozed conversations whose time has come."""
+
+    # --- messages -----------------------------------------------------------------------
+    async def get_message(self, message_id: str) -> Message | None:
+        """One message."""
+
+    async def list_messages(
+        self, conversation_id: str, *, limit: int = 50, cursor: str | None = None
+    ) -> Page[Message]:
+        """Messages of a conversation, newest first (keyset paged back in time)."""
+
+    async def add_note(self, note: NewMessage) -> tuple[Message, Conversation]:
+        """Store a private note on a conversation."""
+
+    async def search_messages(
+        self, query: str, *, limit: int = 25, inbox_ids: Sequence[str] | None = None
+    ) -> list[Message]:
+        """Full-text search over message text, best match first."""
+
+    # --- outbox -------------------------------------------------------------------------
+    async def enqueue_reply(self, req: ReplyRequest) -> ReplyResult:
+        """Store an outbound message and its outbox entry; idempotent on the key."""
+
+    async def claim_outbox(self, now: datetime, *, limit: int = 50) -> list[OutboxEntry]:
+        """Due entries, marked as sending so no other dispatcher takes them."""
+
+    async def get_outbox(self, outbox_id: str) -> OutboxEntry | None:
+        """One outbox entry."""
+
+    async def record_send(self, result: SendResult) -> tuple[OutboxEntry, Message]:
+        """Record one attempt's outcome on the entry and its message."""
+
+    async def set_delivery_status(
+        self, channel: str, provider_id: str, status: DeliveryStatus, *, error: str | None
+    ) -> Message | None:
+        """A provider's status callback; None if no such message."""
+
+    # --- agents, teams, inboxes, tokens -------------------------------------------------
+    async def create_team(self, name: str, *, now: datetime) -> Team:
+        """A new team; Conflict on a duplicate name."""
+
+    async def list_teams(self) -> list[Team]:
+        """All teams by name."""
+
+    async def create_agent(
+        self,
+        *,
+        email: str,
+        name: str,
+        role: Role,
+        password_hash: str | None,
+        team_ids: Sequence[str],
+        now: datetime,
+    ) -> Agent:
+        """A new agent; Conflict on a duplicate email."""
+
+    async def get_agent(self, agent_id: str) -> Agent | None:
+        """One agent."""
+
+    async def get_agent_by_email(self, email: str) -> Agent | None:
+        """The agent with this (normalised) email."""
+
+    async def list_agents(self) -> list[Agent]:
+        """All agents by name."""
+
+    async def create_inbox(
+        self,
+        *,
+        name: str,
+        channel: str,
+        team_id: str | None,
+        config: Mapping[str, Any],
+        now: datetime,
+    ) -> Inbox:
+        """A new inbox."""
+
+    async def get_inbox(self, inbox_id: str) -> Inbox | None:
+        """One inbox."""
+
+    async def list_inboxes(self) -> list[Inbox]:
+        """All inboxes by name."""
+
+    async def create_token(
+        self, *, agent_id: str, name: str, token_hash: str, now: datetime
+    ) -> ApiToken:
+        """Store a token by its hash (the secret itself is never stored)."""
+
+    async def agent_for_token(self, token_hash: str) -> tuple[Agent, ApiToken] | None:
+        """The agent a live token belongs to."""
+
+    async def list_tokens(self, agent_id: str) -> list[ApiToken]:
+        """An agent's live tokens."""
+
+    async def revoke_token(self, token_id: str, *, now: datetime) -> bool:
+        """Revoke a token; False if it did not exist or was revoked already."""

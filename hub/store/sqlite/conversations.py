@@ -1,0 +1,385 @@
+"""Conversation, message, search and outbox jobs for the SQLite store."""
+
+from __future__ import annotations
+
+import re
+import sqlite3
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from hub.errors import NotFound
+from hub.model import (
+    Conversation,
+    ConversationFilter,
+    DeliveryStatus,
+    Direction,
+    Message,
+    OutboxEntry,
+    OutboxStatus,
+    Page,
+    new_id,
+)
+from hub.store.base import ConversationPatch, NewMessage, ReplyRequest, ReplyResult, SendResult
+from hub.store.sqlite import rows
+from hub.store.sqlite.ingest import load_conversation
+from hub.store.sqlite.rows import dumps, ms
+
+_COLUMN_FOR_PATCH = {
+    "status": lambda v: v.value,
+    "priority": lambda v: v.value,
+    "assignee_id": lambda v: v,
+    "team_id": lambda v: v,
+    "tags": lambda v: dumps(list(v)),
+    "snoozed_until": ms,
+    "resolved_at": ms,
+    "unread_count": lambda v: v,
+    "updated_at": ms,
+}
+
+
+def require_conversation(conn: sqlite3.Connection, conversation_id: str) -> Conversation:
+    found = load_conversation(conn, conversation_id)
+    if found is None:
+        raise NotFound(
+            f"conversation {conversation_id!r} does not exist", code="conversation_not_found"
+        )
+    return found
+
+
+def list_conversations(
+    conn: sqlite3.Connection, flt: ConversationFilter, limit: int, cursor: str | None
+) -> Page[Conversation]:
+    where: list[str] = []
+    params: list[Any] = []
+    simple = {
+        "status": flt.status.value if flt.status else None,
+        "assignee_id": flt.assignee_id,
+        "inbox_id": flt.inbox_id,
+        "team_id": flt.team_id,
+        "customer_id": flt.customer_id,
+        "channel": flt.channel,
+    }
+    for column, value in simple.items():
+        if value is not None:
+            where.append(f"c.{column} = ?")
+            params.append(value)
+    if flt.unassigned:
+        where.append("c.assignee_id IS NULL")
+    if flt.inbox_ids is not None:
+        if not flt.inbox_ids:
+            return Page(items=())
+        where.append(f"c.inbox_id IN ({','.join('?' * len(flt.inbox_ids))})")
+        params += list(flt.inbox_ids)
+    if flt.tag is not None:
+        where.append(
+            "c.id IN (SELECT conversation_id FROM conversation_tags WHERE tag = ?)"
+        )
+        params.append(flt.tag)
+    if cursor:
+        at, cid = rows.decode_cursor(cursor, 2)
+        where.append("(c.last_message_at < ? OR (c.last_message_at = ? AND c.id < ?))")
+        params += [at, at, cid]
+    clause = f"WHERE {' AND '.join(where)}" if where else ""
+    found = conn.execute(
+        f"SELECT c.* FROM conversations c {clause}"
+        " ORDER BY c.last_message_at DESC, c.id DESC LIMIT ?",
+        (*params, limit + 1),
+    ).fetchall()
+    items = tuple(rows.conversation(r) for r in found[:limit])
+    next_cursor = None
+    if len(found) > limit:
+        last = found[limit - 1]
+        next_cursor = rows.encode_cursor(last["last_message_at"], last["id"])
+    return Page(items=items, next_cursor=next_cursor)
+
+
+def update_conversation(
+    conn: sqlite3.Connection, conversation_id: str, patch: ConversationPatch
+) -> tuple[Conversation, Conversation]:
+    before = require_conversation(conn, conversation_id)
+    changes = patch.changed_fields()
+    if changes:
+        sets = ", ".join(f"{name} = ?" for name in changes)
+        values = [_COLUMN_FOR_PATCH[name](value) for name, value in changes.items()]
+        conn.execute(f"UPDATE conversations SET {sets} WHERE id = ?", (*values, conversation_id))
+        if "tags" in changes:
+            conn.execute(
+                "DELETE FROM conversation_tags WHERE conversation_id = ?", (conversation_id,)
+            )
+            conn.executemany(
+                "INSERT OR IGNORE INTO conversation_tags (tag, conversation_id) VALUES (?, ?)",
+                [(tag, conversation_id) for tag in changes["tags"]],
+            )
+    return before, require_conversation(conn, conversation_id)
+
+
+def claim_conversation(
+    conn: sqlite3.Connection, conversation_id: str, agent_id: str, now: datetime
+) -> Conversation | None:
+    require_conversation(conn, conversation_id)
+    cur = conn.execute(
+        "UPDATE conversations SET assignee_id = ?, updated_at = ?"
+        " WHERE id = ? AND assignee_id IS NULL",
+        (agent_id, ms(now), conversation_id),
+    )
+    if cur.rowcount == 0:
+        return None
+    return require_conversation(conn, conversation_id)
+
+
+def due_snoozed(conn: sqlite3.Connection, now: datetime, limit: int) -> list[Conversation]:
+    found = conn.execute(
+        "SELECT * FROM conversations WHERE status = 'snoozed' AND snoozed_until <= ?"
+        " ORDER BY snoozed_until LIMIT ?",
+        (ms(now), limit),
+    ).fetchall()
+    return [rows.conversation(r) for r in found]
+
+
+def get_message(conn: sqlite3.Connection, message_id: str) -> Message | None:
+    row = conn.execute("SELECT * FROM messages WHERE id = ?", (message_id,)).fetchone()
+    return rows.message(row) if row else None
+
+
+def list_messages(
+    conn: sqlite3.Connection, conversation_id: str, limit: int, cursor: str | None
+) -> Page[Message]:
+    params: list[Any] = [conversation_id]
+    extra = ""
+    if cursor:
+        at, mid = rows.decode_cursor(cursor, 2)
+        extra = " AND (created_at < ? OR (created_at = ? AND id < ?))"
+        params += [at, at, mid]
+    found = conn.execute(
+        f"SELECT * FROM messages WHERE conversation_id = ?{extra}"
+        " ORDER BY created_at DESC, id DESC LIMIT ?",
+        (*params, limit + 1),
+    ).fetchall()
+    items = tuple(rows.message(r) for r in found[:limit])
+    next_cursor = None
+    if len(found) > limit:
+        last = found[limit - 1]
+        next_cursor = rows.encode_cursor(last["created_at"], last["id"])
+    return Page(items=items, next_cursor=next_cursor)
+
+
+def _insert_agent_message(
+    conn: sqlite3.Connection,
+    new: NewMessage,
+    conversation: Conversation,
+    direction: Direction,
+    status: DeliveryStatus,
+    thread_key: str | None = None,
+) -> Message:
+    message_id = new_id("msg")
+    conn.execute(
+        "INSERT INTO messages (id, conversation_id, customer_id, direction, kind, channel, text,"
+        " html, attachments, thread_key, author_id, delivery_status, created_at)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        (
+            message_id,
+            conversation.id,
+            conversation.customer_id,
+            direction.value,
+            new.kind,
+            conversation.channel,
+            new.text,
+            new.html,
+            rows.attachments_json(new.attachments),
+            thread_key,
+            new.author_id,
+            status.value,
+            ms(new.created_at),
+        ),
+    )
+    found = get_message(conn, message_id)
+    assert found is not None
+    return found
+
+
+def add_note(conn: sqlite3.Connection, note: NewMessage) -> tuple[Message, Conversation]:
+    conversation = require_conversation(conn, note.conversation_id)
+    message = _insert_agent_message(
+        conn, note, conversation, Direction.OUT, DeliveryStatus.SENT
+    )
+    conn.execute(
+        "UPDATE conversations SET updated_at = ?, message_count = message_count + 1 WHERE id = ?",
+        (ms(note.created_at), conversation.id),
+    )
+    return message, require_conversation(conn, conversation.id)
+
+
+def _search_expression(query: str) -> str:
+    # user text never reaches FTS5 syntax: every word becomes a quoted phrase (AND-ed)
+    words = re.findall(r"\w+", query, flags=re.UNICODE)
+    return " ".join('"' + w.replace('"', '""') + '"' for w in words[:32])
+
+
+def search_messages(
+    conn: sqlite3.Connection, query: str, limit: int, inbox_ids: Sequence[str] | None
+) -> list[Message]:
+    expression = _search_expression(query)
+    if not expression or (inbox_ids is not None and not inbox_ids):
+        return []
+    params: list[Any] = [expression]
+    extra = ""
+    if inbox_ids is not None:
+        extra = (
+            " AND m.conversation_id IN (SELECT id FROM conversations"
+            f" WHERE inbox_id IN ({','.join('?' * len(inbox_ids))}))"
+        )
+        params += list(inbox_ids)
+    found = conn.execute(
+        "SELECT m.* FROM messages_fts f JOIN messages m ON m.rowid = f.rowid"
+        f" WHERE messages_fts MATCH ?{extra} ORDER BY f.rank LIMIT ?",
+        (*params, limit),
+    ).fetchall()
+    return [rows.message(r) for r in found]
+
+
+def _outbox_by_key(conn: sqlite3.Connection, key: str) -> OutboxEntry | None:
+    row = conn.execute("SELECT * FROM outbox WHERE idempotency_key = ?", (key,)).fetchone()
+    return rows.outbox(row) if row else None
+
+
+def enqueue_reply(conn: sqlite3.Connection, req: ReplyRequest) -> ReplyResult:
+    existing = _outbox_by_key(conn, req.idempotency_key)
+    if existing is not None:
+        message = get_message(conn, existing.message_id)
+        assert message is not None
+        conversation = require_conversation(conn, existing.conversation_id)
+        return ReplyResult(
+            message=message, outbox=existing, conversation=conversation, created=False
+        )
+    conversation = require_conversation(conn, req.message.conversation_id)
+    message = _insert_agent_message(
+        conn,
+        req.message,
+        conversation,
+        Direction.OUT,
+        DeliveryStatus.QUEUED,
+        thread_key=req.thread.message_key,
+    )
+    now = ms(req.message.created_at)
+    outbox_id = new_id("obx")
+    conn.execute(
+        "INSERT INTO outbox (id, message_id, conversation_id, idempotency_key, status, attempts,"
+        " next_attempt_at, created_at, updated_at) VALUES (?, ?, ?, ?, 'queued', 0, ?, ?, ?)",
+        (outbox_id, message.id, conversation.id, req.idempotency_key, now, now, now),
+    )
+    conn.execute(
+        "UPDATE conversations SET last_message_at = MAX(last_message_at, ?), updated_at = ?,"
+        " message_count = message_count + 1, unread_count = 0,"
+        " first_response_at = COALESCE(first_response_at, ?) WHERE id = ?",
+        (now, now, now, conversation.id),
+    )
+    entry = _outbox_by_key(conn, req.idempotency_key)
+    assert entry is not None
+    return ReplyResult(
+        message=message,
+        outbox=entry,
+        conversation=require_conversation(conn, conversation.id),
+        created=True,
+    )
+
+
+def claim_outbox(conn: sqlite3.Connection, now: datetime, limit: int) -> list[OutboxEntry]:
+    found = conn.execute(
+        "SELECT id FROM outbox WHERE status = 'queued' AND next_attempt_at <= ?"
+        " ORDER BY next_attempt_at LIMIT ?",
+        (ms(now), limit),
+    ).fetchall()
+    ids = [r["id"] for r in found]
+    if not ids:
+        return []
+    marks = ",".join("?" * len(ids))
+    conn.execute(
+        f"UPDATE outbox SET status = 'sending', attempts = attempts + 1, updated_at = ?"
+        f" WHERE id IN ({marks}) AND status = 'queued'",
+        (ms(now), *ids),
+    )
+    claimed = conn.execute(
+        f"SELECT * FROM outbox WHERE id IN ({marks}) ORDER BY next_attempt_at", ids
+    ).fetchall()
+    return [rows.outbox(r) for r in claimed]
+
+
+def get_outbox(conn: sqlite3.Connection, outbox_id: str) -> OutboxEntry | None:
+    row = conn.execute("SELECT * FROM outbox WHERE id = ?", (outbox_id,)).fetchone()
+    return rows.outbox(row) if row else None
+
+
+def record_send(conn: sqlite3.Connection, result: SendResult) -> tuple[OutboxEntry, Message]:
+    entry = get_outbox(conn, result.outbox_id)
+    if entry is None:
+        raise NotFound(f"outbox entry {result.outbox_id!r} does not exist")
+    if result.delivery_status == DeliveryStatus.QUEUED:
+        status = OutboxStatus.QUEUED
+    elif result.delivery_status == DeliveryStatus.FAILED:
+        status = OutboxStatus.FAILED
+    else:
+        status = OutboxStatus.SENT
+    conn.execute(
+        "UPDATE outbox SET status = ?, last_error = ?, provider_id = COALESCE(?, provider_id),"
+        " next_attempt_at = COALESCE(?, next_attempt_at), updated_at = ? WHERE id = ?",
+        (
+            status.value,
+            result.error,
+            result.provider_id,
+            ms(result.next_attempt_at),
+            ms(result.at),
+            entry.id,
+        ),
+    )
+    conn.execute(
+        "UPDATE messages SET delivery_status = ?, error = ?,"
+        " provider_id = COALESCE(?, provider_id), sent_at = CASE WHEN ? IN ('sent', 'delivered')"
+        " THEN COALESCE(sent_at, ?) ELSE sent_at END WHERE id = ?",
+        (
+            result.delivery_status.value,
+            result.error,
+            result.provider_id,
+            result.delivery_status.value,
+            ms(result.at),
+            entry.message_id,
+        ),
+    )
+    updated = get_outbox(conn, entry.id)
+    message = get_message(conn, entry.message_id)
+    assert updated is not None and message is not None
+    return updated, message
+
+
+_STATUS_RANK = {
+    DeliveryStatus.QUEUED: 0,
+    DeliveryStatus.SENT: 1,
+    DeliveryStatus.DELIVERED: 2,
+    DeliveryStatus.READ: 3,
+}
+
+
+def set_delivery_status(
+    conn: sqlite3.Connection,
+    channel: str,
+    provider_id: str,
+    status: DeliveryStatus,
+    error: str | None,
+) -> Message | None:
+    row = conn.execute(
+        "SELECT * FROM messages WHERE channel = ? AND provider_id = ? AND direction = 'out'",
+        (channel, provider_id),
+    ).fetchone()
+    if row is None:
+        return None
+    current = rows.message(row)
+    # callbacks arrive out of order; never move a status backwards (delivered -> sent)
+    if status != DeliveryStatus.FAILED and _STATUS_RANK.get(status, 0) <= _STATUS_RANK.get(
+        current.delivery_status, 0
+    ):
+        return current
+    conn.execute(
+        "UPDATE messages SET delivery_status = ?, error = ? WHERE id = ?",
+        (status.value, error, current.id),
+    )
+    return get_message(conn, current.id)

@@ -1,0 +1,331 @@
+"""SqliteStore: the embedded default Store on aiosqlite (WAL, FTS5, group commit)."""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+from functools import partial
+from typing import Any
+
+from hub.model import (
+    Agent,
+    ApiToken,
+    Conversation,
+    ConversationFilter,
+    Customer,
+    CustomerFile,
+    DeliveryStatus,
+    Identity,
+    IdentityKind,
+    Inbox,
+    IngestResult,
+    MergeRecord,
+    Message,
+    OutboxEntry,
+    Page,
+    Role,
+    Team,
+)
+from hub.store.base import (
+    UNSET,
+    ConversationPatch,
+    IngestRequest,
+    NewMessage,
+    ReplyRequest,
+    ReplyResult,
+    SendResult,
+)
+from hub.store.sqlite import admin, conversations, customers, migrations
+from hub.store.sqlite.engine import SqliteEngine
+from hub.store.sqlite.ingest import load_conversation, load_customer, run_ingest
+
+_COUNTED = ("customers", "identities", "conversations", "messages", "agents", "teams", "inboxes")
+
+
+def _counts(conn: sqlite3.Connection) -> dict[str, int]:
+    out = {t: conn.execute(f"SELECT COUNT(*) FROM {t}").fetchone()[0] for t in _COUNTED}
+    out["live_customers"] = conn.execute(
+        "SELECT COUNT(*) FROM customers WHERE merged_into IS NULL"
+    ).fetchone()[0]
+    out["outbox"] = conn.execute("SELECT COUNT(*) FROM outbox").fetchone()[0]
+    return out
+
+
+class SqliteStore:
+    """The Store protocol on one SQLite file."""
+
+    backend = "sqlite"
+
+    def __init__(self, path: str, *, synchronous: str = "full", batch_max: int = 256) -> None:
+        if path != ":memory:":
+            parent = os.path.dirname(os.path.abspath(path))
+            os.makedirs(parent, exist_ok=True)
+        self.path = path
+        self.engine = SqliteEngine(path, synchronous=synchronous, batch_max=batch_max)
+
+    async def open(self) -> None:
+        await self.engine.open(migrations.migrate)
+
+    async def close(self) -> None:
+        await self.engine.close()
+
+    async def schema_version(self) -> int:
+        return await self.engine.read(migrations.current_version)
+
+    async def counts(self) -> dict[str, int]:
+        return await self.engine.read(_counts)
+
+    # --- ingest -------------------------------------------------------------------------
+    async def ingest(self, req: IngestRequest) -> IngestResult:
+        return await self.engine.write(partial(run_ingest, req=req))
+
+    # --- customers ----------------------------------------------------------------------
+    async def create_customer(
+        self,
+        *,
+        name: str | None,
+        attributes: Mapping[str, Any],
+        tags: Sequence[str],
+        identities: Sequence[tuple[IdentityKind, str]],
+        now: datetime,
+    ) -> CustomerFile:
+        job = partial(
+            customers.create_customer,
+            name=name,
+            attributes=attributes,
+            tags=tags,
+            identities=identities,
+            now=now,
+        )
+        return await self.engine.write(job)
+
+    async def get_customer(self, customer_id: str) -> Customer | None:
+        return await self.engine.read(partial(load_customer, customer_id=customer_id))
+
+    async def find_identity(self, kind: IdentityKind, address: str) -> Identity | None:
+        return await self.engine.read(partial(customers.find_identity, kind=kind, address=address))
+
+    async def resolve_customer(
+        self, kind: IdentityKind, address: str, *, name: str | None, now: datetime
+    ) -> tuple[Customer, Identity, bool]:
+        found = await self.find_identity(kind, address)  # the common case needs no write
+        if found is not None:
+            customer = await self.get_customer(found.customer_id)
+            if customer is not None:
+                return customer, found, False
+        job = partial(customers.resolve_customer, kind=kind, address=address, name=name, now=now)
+        return await self.engine.write(job)
+
+    async def add_identity(
+        self, customer_id: str, kind: IdentityKind, address: str, *, now: datetime
+    ) -> Identity:
+        job = partial(
+            customers.add_identity, customer_id=customer_id, kind=kind, address=address, now=now
+        )
+        return await self.engine.write(job)
+
+    async def update_customer(
+        self,
+        customer_id: str,
+        *,
+        name: str | None = UNSET,
+        attributes: Mapping[str, Any] = UNSET,
+        tags: Sequence[str] = UNSET,
+        now: datetime,
+    ) -> Customer:
+        job = partial(
+            customers.update_customer,
+            customer_id=customer_id,
+            name=name,
+            attributes=attributes,
+            tags=tags,
+            now=now,
+        )
+        return await self.engine.write(job)
+
+    async def list_customers(
+        self, *, query: str | None = None, limit: int = 25, cursor: str | None = None
+    ) -> Page[Customer]:
+        job = partial(customers.list_customers, query=query, limit=limit, cursor=cursor)
+        return await self.engine.read(job)
+
+    async def customer_file(self, customer_id: str) -> CustomerFile | None:
+        return await self.engine.read(partial(customers.customer_file, customer_id=customer_id))
+
+    async def merge_customers(
+        self, kept_id: str, merged_id: str, *, actor_id: str | None, now: datetime
+    ) -> MergeRecord:
+        job = partial(
+            customers.merge_customers,
+            kept_id=kept_id,
+            merged_id=merged_id,
+            actor_id=actor_id,
+            now=now,
+        )
+        return await self.engine.write(job)
+
+    async def undo_merge(self, merge_id: str, *, now: datetime) -> MergeRecord:
+        return await self.engine.write(partial(customers.undo_merge, merge_id=merge_id, now=now))
+
+    async def get_merge(self, merge_id: str) -> MergeRecord | None:
+        return await self.engine.read(partial(customers.get_merge, merge_id=merge_id))
+
+    # --- conversations ------------------------------------------------------------------
+    async def get_conversation(self, conversation_id: str) -> Conversation | None:
+        job = partial(load_conversation, conversation_id=conversation_id)
+        return await self.engine.read(job)
+
+    async def list_conversations(
+        self, flt: ConversationFilter, *, limit: int = 25, cursor: str | None = None
+    ) -> Page[Conversation]:
+        job = partial(conversations.list_conversations, flt=flt, limit=limit, cursor=cursor)
+        return await self.engine.read(job)
+
+    async def update_conversation(
+        self, conversation_id: str, patch: ConversationPatch
+    ) -> tuple[Conversation, Conversation]:
+        job = partial(
+            conversations.update_conversation, conversation_id=conversation_id, patch=patch
+        )
+        return await self.engine.write(job)
+
+    async def claim_conversation(
+        self, conversation_id: str, agent_id: str, *, now: datetime
+    ) -> Conversation | None:
+        job = partial(
+            conversations.claim_conversation,
+            conversation_id=conversation_id,
+            agent_id=agent_id,
+            now=now,
+        )
+        return await self.engine.write(job)
+
+    async def due_snoozed(self, now: datetime, *, limit: int = 100) -> list[Conversation]:
+        return await self.engine.read(partial(conversations.due_snoozed, now=now, limit=limit))
+
+    # --- messages -----------------------------------------------------------------------
+    async def get_message(self, message_id: str) -> Message | None:
+        return await self.engine.read(partial(conversations.get_message, message_id=message_id))
+
+    async def list_messages(
+        self, conversation_id: str, *, limit: int = 50, cursor: str | None = None
+    ) -> Page[Message]:
+        job = partial(
+            conversations.list_messages,
+            conversation_id=conversation_id,
+            limit=limit,
+            cursor=cursor,
+        )
+        return await self.engine.read(job)
+
+    async def add_note(self, note: NewMessage) -> tuple[Message, Conversation]:
+        return await self.engine.write(partial(conversations.add_note, note=note))
+
+    async def search_messages(
+        self, query: str, *, limit: int = 25, inbox_ids: Sequence[str] | None = None
+    ) -> list[Message]:
+        job = partial(
+            conversations.search_messages, query=query, limit=limit, inbox_ids=inbox_ids
+        )
+        return await self.engine.read(job)
+
+    # --- outbox -------------------------------------------------------------------------
+    async def enqueue_reply(self, req: ReplyRequest) -> ReplyResult:
+        return await self.engine.write(partial(conversations.enqueue_reply, req=req))
+
+    async def claim_outbox(self, now: datetime, *, limit: int = 50) -> list[OutboxEntry]:
+        return await self.engine.write(partial(conversations.claim_outbox, now=now, limit=limit))
+
+    async def get_outbox(self, outbox_id: str) -> OutboxEntry | None:
+        return await self.engine.read(partial(conversations.get_outbox, outbox_id=outbox_id))
+
+    async def record_send(self, result: SendResult) -> tuple[OutboxEntry, Message]:
+        return await self.engine.write(partial(conversations.record_send, result=result))
+
+    async def set_delivery_status(
+        self, channel: str, provider_id: str, status: DeliveryStatus, *, error: str | None
+    ) -> Message | None:
+        job = partial(
+            conversations.set_delivery_status,
+            channel=channel,
+            provider_id=provider_id,
+            status=status,
+            error=error,
+        )
+        return await self.engine.write(job)
+
+    # --- agents, teams, inboxes, tokens -------------------------------------------------
+    async def create_team(self, name: str, *, now: datetime) -> Team:
+        return await self.engine.write(partial(admin.create_team, name=name, now=now))
+
+    async def list_teams(self) -> list[Team]:
+        return await self.engine.read(admin.list_teams)
+
+    async def create_agent(
+        self,
+        *,
+        email: str,
+        name: str,
+        role: Role,
+        password_hash: str | None,
+        team_ids: Sequence[str],
+        now: datetime,
+    ) -> Agent:
+        job = partial(
+            admin.create_agent,
+            email=email,
+            name=name,
+            role=role,
+            password_hash=password_hash,
+            team_ids=team_ids,
+            now=now,
+        )
+        return await self.engine.write(job)
+
+    async def get_agent(self, agent_id: str) -> Agent | None:
+        return await self.engine.read(partial(admin.get_agent, agent_id=agent_id))
+
+    async def get_agent_by_email(self, email: str) -> Agent | None:
+        return await self.engine.read(partial(admin.get_agent_by_email, email=email))
+
+    async def list_agents(self) -> list[Agent]:
+        return await self.engine.read(admin.list_agents)
+
+    async def create_inbox(
+        self,
+        *,
+        name: str,
+        channel: str,
+        team_id: str | None,
+        config: Mapping[str, Any],
+        now: datetime,
+    ) -> Inbox:
+        job = partial(
+            admin.create_inbox, name=name, channel=channel, team_id=team_id, config=config, now=now
+        )
+        return await self.engine.write(job)
+
+    async def get_inbox(self, inbox_id: str) -> Inbox | None:
+        return await self.engine.read(partial(admin.get_inbox, inbox_id=inbox_id))
+
+    async def list_inboxes(self) -> list[Inbox]:
+        return await self.engine.read(admin.list_inboxes)
+
+    async def create_token(
+        self, *, agent_id: str, name: str, token_hash: str, now: datetime
+    ) -> ApiToken:
+        job = partial(
+            admin.create_token, agent_id=agent_id, name=name, token_hash=token_hash, now=now
+        )
+        return await self.engine.write(job)
+
+    async def agent_for_token(self, token_hash: str) -> tuple[Agent, ApiToken] | None:
+        return await self.engine.read(partial(admin.agent_for_token, token_hash=token_hash))
+
+    async def list_tokens(self, agent_id: str) -> list[ApiToken]:
+        return await self.engine.read(partial(admin.list_tokens, agent_id=agent_id))
+
+    async def revoke_token(self, token_id: str, *, now: datetime) -> bool:
+        return await self.engine.write(partial(admin.revoke_token, token_id=token_id, now=now))

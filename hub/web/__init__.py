@@ -1,0 +1,1 @@
+"""HTTP surface: the JSON API under /api, health, and (later) the inbox pages."""

@@ -1,0 +1,78 @@
+"""Middlewares: every error becomes the JSON error shape; tokens authenticate /api."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import secrets
+from collections.abc import Awaitable, Callable
+
+from aiohttp import web
+
+from hub.errors import Forbidden, HubError, Unauthorized
+from hub.keys import AGENT_KEY, STORE_KEY
+from hub.web.jsonio import error_body, error_response, json_response
+
+log = logging.getLogger(__name__)
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+TOKEN_PREFIX = "hub_"
+
+
+def new_token() -> str:
+    """A fresh API token (shown once; only its hash is stored)."""
+    return TOKEN_PREFIX + secrets.token_urlsafe(32)
+
+
+def hash_token(token: str) -> str:
+    """SHA-256 of a token: tokens are 256-bit random, so a slow hash adds nothing."""
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+@web.middleware
+async def error_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """Typed errors → their status; aiohttp HTTP errors → JSON; anything else → logged 500."""
+    try:
+        return await handler(request)
+    except HubError as exc:
+        return error_response(exc)
+    except web.HTTPException as exc:
+        if exc.status < 400:
+            raise
+        code = {
+            404: "not_found",
+            405: "method_not_allowed",
+            413: "payload_too_large",
+        }.get(exc.status, "http_error")
+        message = exc.text if exc.text and not exc.text.startswith(str(exc.status)) else exc.reason
+        return json_response(error_body(code, message or exc.reason), status=exc.status)
+    except Exception:
+        log.exception("unhandled error on %s %s", request.method, request.path)
+        return json_response(
+            error_body("internal_error", "an internal error occurred; it has been logged"),
+            status=500,
+        )
+
+
+PUBLIC_PATHS = frozenset({"/openapi.json"})
+
+
+@web.middleware
+async def token_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """Bearer-token auth for the API sub-app; the agent lands in request[AGENT_KEY]."""
+    if request.path.removeprefix("/api") in PUBLIC_PATHS:
+        return await handler(request)
+    header = request.headers.get("Authorization", "")
+    scheme, _, token = header.partition(" ")
+    if not header:
+        raise Unauthorized("missing credentials: send 'Authorization: Bearer <token>'")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise Unauthorized("malformed Authorization header: expected 'Bearer <token>'")
+    found = await request.config_dict[STORE_KEY].agent_for_token(hash_token(token.strip()))
+    if found is None:
+        raise Unauthorized("invalid or revoked token", code="invalid_token")
+    agent, _ = found
+    if not agent.active:
+        raise Forbidden("this agent account is deactivated", code="agent_inactive")
+    request[AGENT_KEY] = agent
+    return await handler(request)

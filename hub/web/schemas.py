@@ -1,0 +1,133 @@
+"""Request bodies and query strings of the JSON API: strict, unknown fields rejected."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+
+from hub.model import IdentityKind, Priority, Status
+
+Text = Annotated[str, StringConstraints(max_length=65_536)]
+ShortText = Annotated[str, StringConstraints(min_length=1, max_length=200)]
+Id = Annotated[str, StringConstraints(min_length=1, max_length=64)]
+Tag = Annotated[str, StringConstraints(min_length=1, max_length=64)]
+
+
+class Strict(BaseModel):
+    """Unknown fields are errors; no silent coercion of types."""
+
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+
+
+class AddressIn(Strict):
+    kind: IdentityKind = Field(description="email, phone, xmpp or visitor")
+    address: Annotated[str, StringConstraints(min_length=1, max_length=1024)]
+
+
+class SenderIn(AddressIn):
+    name: Annotated[str, StringConstraints(max_length=200)] | None = None
+
+
+class AttachmentIn(Strict):
+    filename: ShortText
+    content_type: ShortText
+    size: Annotated[int, Field(ge=0)]
+    url: Annotated[str, StringConstraints(max_length=2048)] | None = None
+
+
+class ThreadIn(Strict):
+    message_key: Annotated[str, StringConstraints(max_length=998)] | None = None
+    references: Annotated[list[Annotated[str, StringConstraints(max_length=998)]], Field(max_length=100)] = []
+
+
+class InboundIn(Strict):
+    """One message from an integration through the generic API channel."""
+
+    inbox_id: Id
+    provider_id: Annotated[str, StringConstraints(min_length=1, max_length=512)] = Field(
+        description="Your unique id for this message; re-posting it is a no-op (dedupe key)."
+    )
+    sender: SenderIn
+    text: Text | None = None
+    html: Annotated[str, StringConstraints(max_length=1_048_576)] | None = None
+    subject: Annotated[str, StringConstraints(max_length=998)] | None = None
+    attachments: Annotated[list[AttachmentIn], Field(max_length=50)] = []
+    thread: ThreadIn = ThreadIn()
+    sent_at: datetime | None = Field(default=None, json_schema_extra={"format": "date-time"})
+
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True, ser_json_timedelta="iso8601")
+
+
+class InboundBatchIn(Strict):
+    messages: Annotated[list[InboundIn], Field(min_length=1)]
+
+
+class CustomerCreateIn(Strict):
+    name: Annotated[str, StringConstraints(max_length=200)] | None = None
+    identities: Annotated[list[AddressIn], Field(max_length=50)] = []
+    attributes: dict[str, Any] = {}
+    tags: Annotated[list[Tag], Field(max_length=50)] = []
+
+
+class CustomerPatchIn(Strict):
+    name: Annotated[str, StringConstraints(max_length=200)] | None = None
+    attributes: dict[str, Any] | None = Field(
+        default=None, description="Merge patch: a null value deletes the key."
+    )
+    tags: Annotated[list[Tag], Field(max_length=50)] | None = None
+
+
+class MergeIn(Strict):
+    customer_id: Id = Field(description="The duplicate to merge INTO the customer in the path.")
+
+
+class ConversationPatchIn(Strict):
+    status: Status | None = None
+    snoozed_until: datetime | None = None
+    priority: Priority | None = None
+    assignee_id: Id | None = None
+    unassign: bool = False
+    team_id: Id | None = None
+    tags: Annotated[list[Tag], Field(max_length=50)] | None = None
+    add_tags: Annotated[list[Tag], Field(max_length=50)] = []
+    remove_tags: Annotated[list[Tag], Field(max_length=50)] = []
+    mark_read: bool = False
+
+
+class MessageIn(Strict):
+    kind: Literal["reply", "note"] = "reply"
+    text: Text | None = None
+    html: Annotated[str, StringConstraints(max_length=1_048_576)] | None = None
+
+
+class InboxIn(Strict):
+    name: ShortText
+    channel: ShortText
+    team_id: Id | None = None
+    config: dict[str, Any] = {}
+
+
+class ConversationQuery(Strict):
+    """Query string of GET /conversations (values arrive as strings; lax parsing here)."""
+
+    model_config = ConfigDict(extra="forbid", strict=False, frozen=True)
+    status: Status | None = None
+    assignee: Annotated[str, StringConstraints(max_length=64)] | None = Field(
+        default=None, description="An agent id, 'me', or 'none' for unassigned"
+    )
+    inbox: Id | None = None
+    team: Id | None = None
+    tag: Tag | None = None
+    channel: Id | None = None
+    customer: Id | None = None
+    limit: Annotated[int, Field(ge=1, le=100)] = 25
+    cursor: Annotated[str, StringConstraints(max_length=512)] | None = None
+
+
+class PageQuery(Strict):
+    model_config = ConfigDict(extra="forbid", strict=False, frozen=True)
+    q: Annotated[str, StringConstraints(max_length=200)] | None = None
+    limit: Annotated[int, Field(ge=1, le=100)] = 25
+    cursor: Annotated[str, StringConstraints(max_length=512)] | None = None
