@@ -124,7 +124,10 @@ def claim_conversation(
         (agent_id, ms(now), conversation_id),
     )
     if cur.rowcount == 0:
-        return None
+        # "None if someone else holds it": a repeated claim by the holder (a double click, a
+        # retried request) is not a lost race, so it returns the conversation unchanged
+        current = require_conversation(conn, conversation_id)
+        return current if current.assignee_id == agent_id else None
     return require_conversation(conn, conversation_id)
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import base64
 import sqlite3
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import orjson
@@ -30,26 +30,36 @@ from hub.model import (
     Role,
     Status,
     Team,
+    as_utc,
 )
 
 
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_MS = timedelta(milliseconds=1)
+
+
 def ms(value: datetime | None) -> int | None:
-    """Milliseconds since the epoch (the store's time format)."""
+    """Milliseconds since the epoch (the store's time format), truncated to the millisecond.
+
+    Integer arithmetic on purpose: `int(value.timestamp() * 1000)` went through a float and
+    lost a millisecond for some times (2038-03-31 22:55:36.470 came back as .469), and it
+    read naive datetimes as local time where hub.model takes them as UTC (`as_utc`).
+    """
     if value is None:
         return None
-    return int(value.timestamp() * 1000)
+    return (as_utc(value) - _EPOCH) // _MS
 
 
 def dt(value: int | None) -> datetime | None:
     """A UTC datetime from stored milliseconds."""
     if value is None:
         return None
-    return datetime.fromtimestamp(value / 1000, UTC)
+    return dtn(value)
 
 
 def dtn(value: int) -> datetime:
-    """A UTC datetime from a NOT NULL milliseconds column."""
-    return datetime.fromtimestamp(value / 1000, UTC)
+    """A UTC datetime from a NOT NULL milliseconds column (exact: no float in between)."""
+    return _EPOCH + value * _MS
 
 
 def dumps(value: Any) -> str:

@@ -1,0 +1,339 @@
+"""Ingest throughput and ack latency of the hub's API channel, beside same-run baselines.
+
+Targets: (1) >= 5,000 msg/s through `POST /api/v1/inbound` with a durable ack (201 only after
+the group commit), printed beside raw aiosqlite batched inserts measured in the same run;
+(2) ack p99 <= 20 ms at a paced 1,000 msg/s. The hub runs in a separate process (uvloop, the
+`hub serve` GC tuning, a temp SQLite file at synchronous=full) so the load generator and the
+server each get one of the two vCPUs. Phases, all on 127.0.0.1:
+
+  single   64 concurrent workers POST one message each time (20,000; --quick 3,000)
+  batch    8 concurrent workers POST /api/v1/inbound/batch with 100 messages each
+  latency  open loop at 1,000 msg/s for 10 s (--quick 3 s); latency is measured from each
+           request's scheduled send time to its 201, so a stalled client cannot hide a stall
+  baseline raw_aiosqlite_insert_rate(50,000 rows, batch 100, FULL) and a trivial aiohttp
+           POST -> 201 {} server in its own process, driven by the same load generator
+
+Each message has a unique provider_id, and senders cycle over 1,000 customer emails. Stored
+counts are checked in the SQLite file after every phase; group-commit sizes come from the
+engine's counters via a bench-only route added to the app in the server process.
+Usage: `.venv/bin/python bench/ingest.py [--quick]` from the repo root.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import json
+import os
+import socket
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import time
+from collections import Counter
+from collections.abc import Awaitable, Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import orjson
+
+if __package__ in (None, ""):  # run as a script: make `bench` and `hub` importable
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from bench.common import Stats, now_ns, print_table, verdict
+from bench.raw_insert import raw_aiosqlite_insert_rate
+
+TARGET_RATE, TARGET_P99_MS, PACED_RATE = 5_000.0, 20.0, 1_000
+CUSTOMERS, BATCH, BATCH_WORKERS, WORKERS = 1_000, 100, 8, 64
+Result = tuple[float, Counter[int]]  # msg/s, HTTP status counts
+
+
+# --- server side (runs in the subprocess) ------------------------------------------------
+def _serve(kind: str, db: str) -> None:
+    """Seed (hub only), bind a free port, print {port, token, inbox} as JSON, then serve."""
+    from aiohttp import web
+
+    from hub.cli import _install_uvloop, _tune_gc
+
+    seed: dict[str, Any] = {}
+    if kind == "hub":
+        from hub.app import create_app
+        from hub.config import load_config
+        from hub.keys import STORE_KEY
+
+        config = load_config(files=[], env={"HUB_STORE_URL": f"sqlite:///{db}"})
+        seed = asyncio.run(_seed(config.store.url))
+        app = create_app(config)
+
+        async def stats(request: web.Request) -> web.Response:  # bench-only, not in the product
+            engine = request.app[STORE_KEY].engine
+            return web.json_response({"batches": engine.batches, "jobs": engine.jobs})
+
+        app.router.add_get("/_bench/stats", stats)
+    else:
+
+        async def created(request: web.Request) -> web.Response:
+            await request.read()
+            return web.Response(status=201, body=b"{}", content_type="application/json")
+
+        async def ok(_: web.Request) -> web.Response:
+            return web.json_response({"status": "ok"})
+
+        app = web.Application()
+        app.router.add_post("/api/v1/inbound", created)
+        app.router.add_get("/healthz", ok)
+
+    async def on_startup(_: web.Application) -> None:
+        _tune_gc()  # the same GC semantics as `hub serve`
+
+    app.on_startup.append(on_startup)
+    _install_uvloop()
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    print(json.dumps({"port": sock.getsockname()[1], **seed}), flush=True)
+    web.run_app(app, sock=sock, print=None, access_log=None)
+
+
+async def _seed(url: str) -> dict[str, str]:
+    from hub.model import Role, utcnow
+    from hub.store import create_store
+    from hub.web.middleware import hash_token, new_token
+
+    store = create_store(url)
+    await store.open()
+    try:
+        agent = await store.create_agent(email="bench@example.test", name="Bench", role=Role.ADMIN,
+                                         password_hash=None, team_ids=[], now=utcnow())  # fmt: skip
+        token = new_token()
+        await store.create_token(agent_id=agent.id, name="bench", token_hash=hash_token(token),
+                                 now=utcnow())  # fmt: skip
+        inbox = await store.create_inbox(name="Bench API", channel="api", team_id=None,
+                                         config={}, now=utcnow())  # fmt: skip
+    finally:
+        await store.close()
+    return {"token": token, "inbox": inbox.id}
+
+
+# --- load generator side -----------------------------------------------------------------
+class Server:
+    """A server subprocess: started, health-checked, and stopped by its PID."""
+
+    def __init__(self, kind: str, db: str) -> None:
+        cmd = [sys.executable, __file__, "--serve", kind, db]
+        self.proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, text=True)
+        assert self.proc.stdout is not None
+        self.info: dict[str, Any] = json.loads(self.proc.stdout.readline() or "{}")
+        if "port" not in self.info:
+            self.stop()
+            raise RuntimeError(f"{kind} server failed to start")
+        self.base = f"http://127.0.0.1:{self.info['port']}"
+        auth = {"Authorization": f"Bearer {self.info['token']}"} if "token" in self.info else {}
+        self.headers = {"Content-Type": "application/json", **auth}
+
+    async def wait_healthy(self, session: aiohttp.ClientSession) -> None:
+        for _ in range(200):
+            with contextlib.suppress(aiohttp.ClientError):
+                async with session.get(self.base + "/healthz") as r:
+                    if r.status == 200:
+                        return
+            await asyncio.sleep(0.05)
+        raise RuntimeError("server never became healthy")
+
+    def stop(self) -> None:
+        self.proc.terminate()  # SIGTERM: aiohttp shuts down cleanly and the store closes
+        try:
+            self.proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+
+
+def bodies(inbox: str, tag: str, count: int) -> list[dict[str, Any]]:
+    return [
+        {
+            "inbox_id": inbox,
+            "provider_id": f"{tag}-{i}",
+            "sender": {"kind": "email", "address": f"c{i % CUSTOMERS}@example.test", "name": "C"},
+            "text": f"Hello, this is message {i} about order #{i % 9973}; when will it ship?",
+        }
+        for i in range(count)
+    ]
+
+
+async def closed_loop(
+    session: aiohttp.ClientSession, url: str, payloads: Sequence[bytes], workers: int
+) -> tuple[float, Counter[int]]:
+    """`workers` tasks post payloads back to back; returns (requests/s, status counts)."""
+    statuses: Counter[int] = Counter()
+    it = iter(payloads)
+
+    async def worker() -> None:
+        for data in it:
+            async with session.post(url, data=data) as r:
+                await r.read()
+                statuses[r.status] += 1
+
+    start = now_ns()
+    await asyncio.gather(*(worker() for _ in range(workers)))
+    return len(payloads) / ((now_ns() - start) / 1e9), statuses
+
+
+async def open_loop(
+    session: aiohttp.ClientSession, url: str, payloads: Sequence[bytes], rate: int
+) -> tuple[Stats, float, Counter[int]]:
+    """Send payloads at `rate`/s whatever the answers; ms from scheduled send to answer."""
+    statuses: Counter[int] = Counter()
+    lat: list[float] = []
+    tasks: list[asyncio.Task[None]] = []
+
+    async def one(data: bytes, due: int) -> None:
+        async with session.post(url, data=data) as r:
+            await r.read()
+            statuses[r.status] += 1
+        lat.append((now_ns() - due) / 1e6)
+
+    start = now_ns()
+    sent = 0
+    while sent < len(payloads):
+        due_count = min(len(payloads), int((now_ns() - start) * rate / 1e9) + 1)
+        for i in range(sent, due_count):
+            tasks.append(asyncio.create_task(one(payloads[i], start + int(i * 1e9 / rate))))
+        sent = due_count
+        await asyncio.sleep(0.0005)
+    await asyncio.gather(*tasks)
+    return Stats(lat), len(payloads) / ((now_ns() - start) / 1e9), statuses
+
+
+def stored_messages(db: str) -> int:
+    with contextlib.closing(sqlite3.connect(f"file:{db}?mode=ro", uri=True)) as conn:
+        return int(conn.execute("SELECT COUNT(*) FROM messages").fetchone()[0])
+
+
+async def hub_phases(db: str, quick: bool, notes: list[str]) -> dict[str, Any]:
+    """Run single, batch and latency phases against one hub server process."""
+    server = Server("hub", db)
+    out: dict[str, Any] = {}
+    try:
+        conn = aiohttp.TCPConnector(limit=512)
+        timeout = aiohttp.ClientTimeout(total=60)
+        async with aiohttp.ClientSession(connector=conn, headers=server.headers,
+                                         timeout=timeout) as session:  # fmt: skip
+            await server.wait_healthy(session)
+            out["pid"] = server.proc.pid
+            inbox, single_url = server.info["inbox"], server.base + "/api/v1/inbound"
+            n_single = 3_000 if quick else 20_000
+            n_batch = 3_000 if quick else 20_000
+            n_paced = PACED_RATE * (3 if quick else 10)
+
+            async def measured(name: str, run: Callable[[], Awaitable[Any]], sent: int) -> Any:
+                before_count = stored_messages(db)
+                async with session.get(server.base + "/_bench/stats") as r:
+                    before = await r.json()
+                res = await run()
+                async with session.get(server.base + "/_bench/stats") as r:
+                    after = await r.json()
+                stored = stored_messages(db) - before_count
+                jobs, batches = after["jobs"] - before["jobs"], after["batches"] - before["batches"]
+                statuses: Counter[int] = res[-1]
+                bad = {k: v for k, v in statuses.items() if k not in (200, 201)}
+                notes.append(
+                    f"{name}: sent {sent:,} msgs, stored {stored:,}"
+                    f"{'' if stored == sent else ' (MISMATCH)'}, statuses {dict(statuses)}"
+                    f"{f' NON-2xx {bad}' if bad else ''}; group commit: {jobs:,} writes in "
+                    f"{batches:,} commits, avg {jobs / max(batches, 1):.1f}/commit"
+                )
+                return res
+
+            single = [orjson.dumps(b) for b in bodies(inbox, "single", n_single)]
+            out["single"] = await measured(
+                "single", lambda: closed_loop(session, single_url, single, WORKERS), n_single
+            )
+            msgs = bodies(inbox, "batch", n_batch)
+            batches = [
+                orjson.dumps({"messages": msgs[i : i + BATCH]}) for i in range(0, n_batch, BATCH)
+            ]
+            rate, st = await measured(
+                "batch",
+                lambda: closed_loop(session, single_url + "/batch", batches, BATCH_WORKERS),
+                n_batch,
+            )
+            out["batch"] = (rate * BATCH, st)
+            paced = [orjson.dumps(b) for b in bodies(inbox, "paced", n_paced)]
+            out["paced"] = await measured(
+                "latency", lambda: open_loop(session, single_url, paced, PACED_RATE), n_paced
+            )
+    finally:
+        server.stop()
+    out["total_stored"] = stored_messages(db)
+    return out
+
+
+async def trivial_phases(quick: bool) -> dict[str, Any]:
+    """The HTTP ceiling: the same load generator against a POST -> 201 {} aiohttp server."""
+    server = Server("trivial", "-")
+    out: dict[str, Any] = {}
+    try:
+        conn = aiohttp.TCPConnector(limit=512)
+        async with aiohttp.ClientSession(connector=conn, headers=server.headers) as session:
+            await server.wait_healthy(session)
+            url = server.base + "/api/v1/inbound"
+            payloads = [orjson.dumps(b) for b in bodies("inb_x", "t", 3_000 if quick else 20_000)]
+            out["single"] = await closed_loop(session, url, payloads, WORKERS)
+            paced = payloads[: PACED_RATE * (3 if quick else 10)]
+            out["paced"] = await open_loop(session, url, paced, PACED_RATE)
+    finally:
+        server.stop()
+    return out
+
+
+async def _main(quick: bool) -> None:
+    t0 = time.monotonic()
+    notes: list[str] = []
+    with tempfile.TemporaryDirectory(prefix="hub-bench-ingest-") as tmp:
+        raw = await raw_aiosqlite_insert_rate(
+            os.path.join(tmp, "raw.db"), 50_000, batch=100, synchronous="FULL"
+        )
+        trivial = await trivial_phases(quick)
+        hub = await hub_phases(os.path.join(tmp, "hub.db"), quick, notes)
+    (s_rate, _), (b_rate, _) = hub["single"], hub["batch"]
+    lat, achieved, _ = hub["paced"]
+    t_rate, t_lat = trivial["single"][0], trivial["paced"][0]
+    base = f"raw aiosqlite {raw:,.0f} rows/s; trivial HTTP {t_rate:,.0f} req/s"
+    rows = [
+        [f"ingest, single POST x{WORKERS} concurrent", f"{s_rate:,.0f} msg/s", base,
+         f">= {TARGET_RATE:,.0f} msg/s", verdict(s_rate, TARGET_RATE, lower_is_better=False)],
+        [f"ingest, batch POST of {BATCH} x{BATCH_WORKERS}", f"{b_rate:,.0f} msg/s", base,
+         f">= {TARGET_RATE:,.0f} msg/s", verdict(b_rate, TARGET_RATE, lower_is_better=False)],
+        [f"ack latency @ {PACED_RATE:,} msg/s open loop",
+         f"p50 {lat.p50:.1f} / p99 {lat.p99:.1f} / max {lat.max:.1f} ms ({achieved:,.0f}/s)",
+         f"trivial HTTP p50 {t_lat.p50:.1f} / p99 {t_lat.p99:.1f} / max {t_lat.max:.1f} ms",
+         f"p99 <= {TARGET_P99_MS:.0f} ms", verdict(lat.p99, TARGET_P99_MS)],
+    ]  # fmt: skip
+    print_table(
+        "Ingest through the API channel, durable ack (synchronous=full), server in its own process",
+        ["what", "measured", "baseline (same run)", "target", "result"],
+        rows,
+    )
+    print(f"\nhub server pid {hub['pid']}; messages in the file at the end: {hub['total_stored']:,}")
+    for note in notes:
+        print("  " + note)
+    print(f"bench wall time {time.monotonic() - t0:.1f} s")
+
+
+def main() -> None:
+    if len(sys.argv) == 4 and sys.argv[1] == "--serve":
+        _serve(sys.argv[2], sys.argv[3])
+        return
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="3k messages, 3 s paced phase")
+    quick = parser.parse_args().quick
+    from hub.cli import _install_uvloop
+
+    _install_uvloop()  # the load generator gets uvloop too, when installed
+    asyncio.run(_main(quick))
+
+
+if __name__ == "__main__":
+    main()
