@@ -316,7 +316,7 @@ async def _main(quick: bool) -> None:
         ["what", "measured", "baseline (same run)", "target", "result"],
         rows,
     )
-    print(f"\nhub server pid {hub['pid']}; messages in the file at the end: {hub['total_stored']:,}")
+    print(f"\nhub server pid {hub['pid']}; stored at the end: {hub['total_stored']:,}")
     for note in notes:
         print("  " + note)
     print(f"bench wall time {time.monotonic() - t0:.1f} s")

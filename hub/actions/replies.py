@@ -91,7 +91,7 @@ async def do_note(
     """Add a private note (never sent to the customer)."""
     _check_text(text, None, ())
     await _conversation(ctx, conversation_id)
-    message, _ = await ctx.store.add_note(
+    message, conversation = await ctx.store.add_note(
         NewMessage(
             conversation_id=conversation_id,
             kind=MessageKind.NOTE.value,
@@ -102,6 +102,10 @@ async def do_note(
     )
     ctx.bus.publish(
         EventType.MESSAGE_CREATED, {"message": message, "conversation_id": conversation_id}
+    )
+    ctx.bus.publish(
+        EventType.CONVERSATION_UPDATED,
+        {"conversation": conversation, "changes": ["message_count"]},
     )
     return message
 

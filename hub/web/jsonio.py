@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import functools
 from typing import Any, TypeVar
 
 import orjson
@@ -10,14 +11,14 @@ from aiohttp import web
 from pydantic import BaseModel, ValidationError
 
 from hub.errors import HubError, InvalidInput
-from hub.model import Agent
 
 M = TypeVar("M", bound=BaseModel)
 
 
 def _default(obj: Any) -> Any:
-    if isinstance(obj, Agent):  # never serialise the password hash
-        return {f.name: getattr(obj, f.name) for f in dataclasses.fields(obj) if f.repr}
+    if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
+        # fields marked repr=False (Agent.password_hash) are secrets: never serialised
+        return {f.name: getattr(obj, f.name) for f in _fields(type(obj)) if f.repr}
     if isinstance(obj, BaseModel):
         return obj.model_dump(mode="json")
     if isinstance(obj, frozenset | set):
@@ -27,9 +28,16 @@ def _default(obj: Any) -> Any:
     raise TypeError(f"not JSON serialisable: {type(obj).__name__}")
 
 
+@functools.cache
+def _fields(cls: type) -> tuple[dataclasses.Field[Any], ...]:
+    return dataclasses.fields(cls)
+
+
 def dumps(data: Any) -> bytes:
-    """JSON bytes: dataclasses, datetimes (RFC 3339, Z) and enums handled natively."""
-    return orjson.dumps(data, default=_default, option=orjson.OPT_UTC_Z)
+    """JSON bytes: dataclasses via _default (secrets dropped), datetimes RFC 3339 with Z."""
+    return orjson.dumps(
+        data, default=_default, option=orjson.OPT_UTC_Z | orjson.OPT_PASSTHROUGH_DATACLASS
+    )
 
 
 def json_response(data: Any, *, status: int = 200, headers: dict[str, str] | None = None) -> web.Response:

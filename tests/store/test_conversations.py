@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from hub.errors import NotFound
+from hub.errors import InvalidInput, NotFound
 from hub.model import (
     Agent,
     Conversation,
@@ -182,6 +182,11 @@ async def test_keyset_paging_applies_the_filter_on_every_page(
     assert set(found) == wanted
 
 
+async def test_list_conversations_rejects_a_garbage_cursor(store: Store) -> None:
+    with pytest.raises(InvalidInput):
+        await store.list_conversations(ConversationFilter(), cursor="not-a-cursor")
+
+
 # --- update ---------------------------------------------------------------------------
 
 
@@ -208,6 +213,13 @@ async def test_update_conversation_replaces_the_tags(store: Store, ingest: Inges
     assert after.tags == ("c",)
     assert await _ids(store, tag="a") == set()
     assert await _ids(store, tag="c") == {conversation.id}
+
+
+async def test_update_conversation_drops_repeated_tags(store: Store, ingest: IngestHelper) -> None:
+    conversation = (await ingest()).conversation
+    patch = ConversationPatch(tags=("b", "a", "b"))
+    _, after = await store.update_conversation(conversation.id, patch)
+    assert after.tags == ("b", "a")
 
 
 async def test_update_conversation_sets_fields_to_none(

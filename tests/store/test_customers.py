@@ -8,7 +8,7 @@ from datetime import datetime
 
 import pytest
 
-from hub.errors import Conflict, NotFound
+from hub.errors import Conflict, InvalidInput, NotFound
 from hub.model import Customer, IdentityKind, utcnow
 from hub.store import Store
 
@@ -69,6 +69,18 @@ async def test_create_customer_with_a_taken_identity_conflicts_and_stores_nothin
         )
     assert await store.find_identity(EMAIL, "mallory@example.com") is None
     assert (await store.counts())["customers"] == 1
+
+
+async def test_create_customer_drops_repeated_tags_and_identities(store: Store) -> None:
+    file = await store.create_customer(
+        name="Alice",
+        attributes={},
+        tags=("vip", "beta", "vip"),
+        identities=[(EMAIL, "alice@example.com"), (EMAIL, "alice@example.com")],
+        now=utcnow(),
+    )
+    assert file.customer.tags == ("vip", "beta")
+    assert [i.address for i in file.identities] == ["alice@example.com"]
 
 
 async def test_get_customer_of_an_unknown_id_is_none(store: Store) -> None:
@@ -147,6 +159,15 @@ async def test_add_identity_the_customer_already_has_returns_it(store: Store) ->
     existing = await store.find_identity(EMAIL, "alice@example.com")
     again = await store.add_identity(customer.id, EMAIL, "alice@example.com", now=utcnow())
     assert again == existing
+
+
+async def test_add_identity_to_a_merged_customer_conflicts(store: Store) -> None:
+    kept = await _customer(store, "Kept", "k@example.com")
+    merged = await _customer(store, "Merged", "m@example.com")
+    await store.merge_customers(kept.id, merged.id, actor_id=None, now=utcnow())
+    with pytest.raises(Conflict):
+        await store.add_identity(merged.id, EMAIL, "new@example.com", now=utcnow())
+    assert await store.find_identity(EMAIL, "new@example.com") is None
 
 
 async def test_add_identity_to_an_unknown_customer_is_not_found(store: Store) -> None:
@@ -246,6 +267,18 @@ async def test_list_customers_matches_the_name_ignoring_case(store: Store) -> No
     await _customer(store, "Bob", "b@example.com")
     page = await store.list_customers(query="liddell")
     assert page.items == (alice,)
+
+
+async def test_list_customers_matches_a_non_ascii_name_ignoring_case(store: Store) -> None:
+    oystein = await _customer(store, "Øystein Ås", "o@example.com")
+    await _customer(store, "Bob", "b@example.com")
+    assert (await store.list_customers(query="øystein ås")).items == (oystein,)
+    assert (await store.list_customers(query="ÅS")).items == (oystein,)
+
+
+async def test_list_customers_rejects_a_garbage_cursor(store: Store) -> None:
+    with pytest.raises(InvalidInput):
+        await store.list_customers(cursor="not-a-cursor")
 
 
 async def test_list_customers_matches_an_address(store: Store) -> None:

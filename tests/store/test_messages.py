@@ -7,7 +7,7 @@ from datetime import datetime
 
 import pytest
 
-from hub.errors import NotFound
+from hub.errors import InvalidInput, NotFound
 from hub.model import Agent, Direction, Inbox, Message, MessageKind, utcnow
 from hub.store import Store
 from hub.store.base import NewMessage
@@ -115,6 +115,30 @@ async def test_add_note_counts_the_message_and_appears_in_the_conversation(
     assert conversation.unread_count == inbound.conversation.unread_count
     assert await store.get_conversation(conversation.id) == conversation
     assert (await store.list_messages(conversation.id)).items == (note, inbound.message)
+
+
+async def test_a_note_is_not_a_first_response(
+    store: Store, ingest: IngestHelper, agent: Agent
+) -> None:
+    conversation = (await ingest()).conversation
+    _, after = await store.add_note(_note(conversation.id, "internal", agent, utcnow()))
+    assert after.first_response_at is None
+
+
+async def test_add_note_of_an_unknown_kind_is_invalid_and_stores_nothing(
+    store: Store, ingest: IngestHelper
+) -> None:
+    conversation = (await ingest()).conversation
+    bogus = NewMessage(conversation_id=conversation.id, kind="memo", text="x", created_at=utcnow())
+    with pytest.raises(InvalidInput):
+        await store.add_note(bogus)
+    assert len((await store.list_messages(conversation.id)).items) == 1
+
+
+async def test_list_messages_rejects_a_garbage_cursor(store: Store, ingest: IngestHelper) -> None:
+    conversation = (await ingest()).conversation
+    with pytest.raises(InvalidInput):
+        await store.list_messages(conversation.id, cursor="not-a-cursor")
 
 
 async def test_add_note_to_an_unknown_conversation_is_not_found(store: Store, agent: Agent) -> None:

@@ -8,13 +8,14 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from hub.errors import NotFound
+from hub.errors import InvalidInput, NotFound
 from hub.model import (
     Conversation,
     ConversationFilter,
     DeliveryStatus,
     Direction,
     Message,
+    MessageKind,
     OutboxEntry,
     OutboxStatus,
     Page,
@@ -30,7 +31,8 @@ _COLUMN_FOR_PATCH = {
     "priority": lambda v: v.value,
     "assignee_id": lambda v: v,
     "team_id": lambda v: v,
-    "tags": lambda v: dumps(list(v)),
+    # tags are a set kept in the caller's order: repeats dropped, as update_customer does
+    "tags": lambda v: dumps(list(dict.fromkeys(v))),
     "snoozed_until": ms,
     "resolved_at": ms,
     "unread_count": lambda v: v,
@@ -175,6 +177,10 @@ def _insert_agent_message(
     status: DeliveryStatus,
     thread_key: str | None = None,
 ) -> Message:
+    if new.kind not in MessageKind.__members__.values():
+        # NewMessage.kind is a plain str; an unknown one used to fail on reading the row back
+        # with a bare ValueError (a 500) instead of the caller's error
+        raise InvalidInput(f"unknown message kind {new.kind!r}", code="invalid_kind")
     message_id = new_id("msg")
     conn.execute(
         "INSERT INTO messages (id, conversation_id, customer_id, direction, kind, channel, text,"

@@ -44,6 +44,10 @@ def create_customer(
     identities: Sequence[tuple[IdentityKind, str]],
     now: datetime,
 ) -> CustomerFile:
+    # a repeated identity is one identity (it used to hit the UNIQUE index and leak a raw
+    # sqlite3.IntegrityError); repeated tags are dropped as update_customer drops them
+    identities = list(dict.fromkeys(identities))
+    tags = list(dict.fromkeys(tags))
     for kind, address in identities:
         owner = _owner(conn, kind.value, address)
         if owner is not None:
@@ -131,11 +135,13 @@ def list_customers(
     params: list[Any] = []
     if query:
         pattern = "%" + query.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        # LIKE folds ASCII case only, so "øystein" missed "Øystein"; hub_casefold (registered
+        # on every connection by the engine) folds the name the way Python does
         where.append(
-            "(c.name LIKE ? ESCAPE '\\' OR EXISTS (SELECT 1 FROM identities i"
+            "(hub_casefold(c.name) LIKE ? ESCAPE '\\' OR EXISTS (SELECT 1 FROM identities i"
             " WHERE i.customer_id = c.id AND i.address LIKE ? ESCAPE '\\'))"
         )
-        params += [pattern, pattern.lower()]
+        params += [pattern.casefold(), pattern.lower()]
     if cursor:
         created, cid = rows.decode_cursor(cursor, 2)
         where.append("(c.created_at < ? OR (c.created_at = ? AND c.id < ?))")

@@ -27,10 +27,16 @@ R = TypeVar("R")
 Job = Callable[[sqlite3.Connection], Any]
 
 
+def _casefold(value: str | None) -> str | None:
+    """SQL hub_casefold(): Unicode case folding (SQLite's LIKE and lower() fold ASCII only)."""
+    return value.casefold() if isinstance(value, str) else value
+
+
 def _connect(path: str, synchronous: str, *, readonly: bool) -> Callable[[], sqlite3.Connection]:
     def connector() -> sqlite3.Connection:
         conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False, timeout=30)
         conn.row_factory = sqlite3.Row
+        conn.create_function("hub_casefold", 1, _casefold, deterministic=True)
         if path != ":memory:":
             conn.execute("PRAGMA journal_mode=WAL")
         conn.execute(f"PRAGMA synchronous={synchronous.upper()}")
