@@ -49,7 +49,9 @@ BACKENDS: dict[str, Backend] = {
 
 
 @pytest.fixture(params=list(BACKENDS), ids=list(BACKENDS))
-async def store_factory(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[StoreFactory]:
+async def store_factory(
+    request: pytest.FixtureRequest, tmp_path: Path
+) -> AsyncIterator[StoreFactory]:
     """Makes new, unopened stores on this test's (initially empty) data."""
     async with BACKENDS[request.param](tmp_path) as factory:
         yield factory

@@ -57,9 +57,13 @@ class World:
 
 
 @pytest.fixture
-async def world(store: Store, ingest: IngestHelper, inbox: Inbox, agent: Agent, clock: Clock) -> World:
+async def world(
+    store: Store, ingest: IngestHelper, inbox: Inbox, agent: Agent, clock: Clock
+) -> World:
     team = await store.create_team("Mobile", now=clock())
-    sms = await store.create_inbox(name="SMS", channel="sms", team_id=team.id, config={}, now=clock())
+    sms = await store.create_inbox(
+        name="SMS", channel="sms", team_id=team.id, config={}, now=clock()
+    )
     plain = (await ingest(sender="p@example.com", at=clock())).conversation
     assigned = (await ingest(sender="a@example.com", at=clock())).conversation
     _, assigned = await store.update_conversation(
@@ -83,14 +87,20 @@ async def test_get_conversation_of_an_unknown_id_is_none(store: Store) -> None:
     assert await store.get_conversation("cnv_missing") is None
 
 
-async def test_empty_filter_lists_everything_by_most_recent_activity(store: Store, world: World) -> None:
+async def test_empty_filter_lists_everything_by_most_recent_activity(
+    store: Store, world: World
+) -> None:
     found = await _all(store, ConversationFilter())
     assert found == [world.texted, world.resolved, world.assigned, world.plain]
 
 
 async def test_filter_by_status(store: Store, world: World) -> None:
     assert await _ids(store, status=Status.RESOLVED) == {world.resolved.id}
-    assert await _ids(store, status=Status.OPEN) == {world.plain.id, world.assigned.id, world.texted.id}
+    assert await _ids(store, status=Status.OPEN) == {
+        world.plain.id,
+        world.assigned.id,
+        world.texted.id,
+    }
 
 
 async def test_filter_by_assignee(store: Store, world: World) -> None:
@@ -98,7 +108,11 @@ async def test_filter_by_assignee(store: Store, world: World) -> None:
 
 
 async def test_filter_unassigned(store: Store, world: World) -> None:
-    assert await _ids(store, unassigned=True) == {world.plain.id, world.resolved.id, world.texted.id}
+    assert await _ids(store, unassigned=True) == {
+        world.plain.id,
+        world.resolved.id,
+        world.texted.id,
+    }
 
 
 async def test_filter_by_inbox(store: Store, world: World) -> None:
@@ -115,7 +129,9 @@ async def test_filter_by_an_empty_inbox_tuple_sees_nothing(store: Store, world: 
     assert (page.items, page.next_cursor) == ((), None)
 
 
-async def test_filter_by_inbox_within_visible_inboxes_intersects(store: Store, world: World) -> None:
+async def test_filter_by_inbox_within_visible_inboxes_intersects(
+    store: Store, world: World
+) -> None:
     assert await _ids(store, inbox_id=world.mail.id, inbox_ids=(world.sms.id,)) == set()
 
 
@@ -201,7 +217,11 @@ async def test_update_conversation_returns_before_and_after(
     before, after = await store.update_conversation(original.id, patch)
     assert before == original
     assert after == dataclasses.replace(
-        original, priority=Priority.HIGH, assignee_id=agent.id, status=Status.PENDING, updated_at=now
+        original,
+        priority=Priority.HIGH,
+        assignee_id=agent.id,
+        status=Status.PENDING,
+        updated_at=now,
     )
     assert await store.get_conversation(original.id) == after
 

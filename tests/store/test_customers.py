@@ -44,7 +44,11 @@ async def test_create_customer_returns_its_file_with_identities(store: Store) ->
         now=now,
     )
     c = file.customer
-    assert (c.name, dict(c.attributes), c.tags) == ("Alice", {"plan": "pro", "seats": 3}, ("vip", "beta"))
+    assert (c.name, dict(c.attributes), c.tags) == (
+        "Alice",
+        {"plan": "pro", "seats": 3},
+        ("vip", "beta"),
+    )
     assert (c.created_at, c.updated_at, c.merged_into) == (now, now, None)
     assert {(i.kind, i.address) for i in file.identities} == {
         (EMAIL, "alice@example.com"),
@@ -91,7 +95,11 @@ async def test_find_identity_returns_the_owner(store: Store) -> None:
     customer = await _customer(store, "Alice", "alice@example.com")
     found = await store.find_identity(EMAIL, "alice@example.com")
     assert found is not None
-    assert (found.customer_id, found.kind, found.address) == (customer.id, EMAIL, "alice@example.com")
+    assert (found.customer_id, found.kind, found.address) == (
+        customer.id,
+        EMAIL,
+        "alice@example.com",
+    )
 
 
 async def test_find_identity_of_an_unknown_address_or_other_kind_is_none(store: Store) -> None:
@@ -110,7 +118,11 @@ async def test_resolve_customer_creates_an_unknown_address(store: Store) -> None
     )
     assert created is True
     assert (customer.name, customer.created_at) == ("Bob", now)
-    assert (identity.customer_id, identity.kind, identity.address) == (customer.id, PHONE, "+4712345678")
+    assert (identity.customer_id, identity.kind, identity.address) == (
+        customer.id,
+        PHONE,
+        "+4712345678",
+    )
     assert await store.find_identity(PHONE, "+4712345678") == identity
 
 
@@ -126,7 +138,10 @@ async def test_resolve_customer_returns_the_existing_owner(store: Store) -> None
 
 async def test_concurrent_resolves_of_a_new_address_create_one_customer(store: Store) -> None:
     results = await asyncio.gather(
-        *(store.resolve_customer(EMAIL, "new@example.com", name=None, now=utcnow()) for _ in range(10))
+        *(
+            store.resolve_customer(EMAIL, "new@example.com", name=None, now=utcnow())
+            for _ in range(10)
+        )
     )
     assert len({customer.id for customer, _, _ in results}) == 1
     assert sum(created for _, _, created in results) == 1
@@ -139,7 +154,11 @@ async def test_add_identity_attaches_an_address(store: Store) -> None:
     customer = await _customer(store, "Alice", "alice@example.com")
     now = utcnow()
     identity = await store.add_identity(customer.id, PHONE, "+4712345678", now=now)
-    assert (identity.customer_id, identity.address, identity.created_at) == (customer.id, "+4712345678", now)
+    assert (identity.customer_id, identity.address, identity.created_at) == (
+        customer.id,
+        "+4712345678",
+        now,
+    )
     file = await store.customer_file(customer.id)
     assert file is not None
     assert identity in file.identities
@@ -180,7 +199,11 @@ async def test_add_identity_to_an_unknown_customer_is_not_found(store: Store) ->
 
 async def test_update_customer_merges_attributes_and_none_deletes_a_key(store: Store) -> None:
     file = await store.create_customer(
-        name="Alice", attributes={"plan": "pro", "city": "Oslo"}, tags=(), identities=(), now=utcnow()
+        name="Alice",
+        attributes={"plan": "pro", "city": "Oslo"},
+        tags=(),
+        identities=(),
+        now=utcnow(),
     )
     updated = await store.update_customer(
         file.customer.id, attributes={"city": None, "lang": "nb"}, now=utcnow()
@@ -193,7 +216,9 @@ async def test_update_customer_replaces_name_and_tags_and_sets_updated_at(store:
         name="Alice", attributes={}, tags=("a",), identities=(), now=utcnow()
     )
     later = utcnow()
-    updated = await store.update_customer(file.customer.id, name="Alicia", tags=("b", "c"), now=later)
+    updated = await store.update_customer(
+        file.customer.id, name="Alicia", tags=("b", "c"), now=later
+    )
     assert (updated.name, updated.tags, updated.updated_at) == ("Alicia", ("b", "c"), later)
     assert updated.created_at == file.customer.created_at
     assert await store.get_customer(file.customer.id) == updated
@@ -204,7 +229,11 @@ async def test_update_customer_leaves_unset_fields_alone(store: Store) -> None:
         name="Alice", attributes={"plan": "pro"}, tags=("vip",), identities=(), now=utcnow()
     )
     updated = await store.update_customer(file.customer.id, now=utcnow())
-    assert (updated.name, dict(updated.attributes), updated.tags) == ("Alice", {"plan": "pro"}, ("vip",))
+    assert (updated.name, dict(updated.attributes), updated.tags) == (
+        "Alice",
+        {"plan": "pro"},
+        ("vip",),
+    )
 
 
 async def test_update_customer_can_clear_the_name_with_none(store: Store) -> None:
@@ -295,9 +324,7 @@ async def test_list_customers_treats_wildcards_in_the_query_literally(store: Sto
     assert (await store.list_customers(query="_")).items == ()
 
 
-async def test_list_customers_excludes_merged_customers(
-    store: Store, ingest: IngestHelper
-) -> None:
+async def test_list_customers_excludes_merged_customers(store: Store, ingest: IngestHelper) -> None:
     kept = await _customer(store, "Kept", "k@example.com")
     merged = await _customer(store, "Merged", "m@example.com")
     await store.merge_customers(kept.id, merged.id, actor_id=None, now=utcnow())

@@ -72,7 +72,9 @@ async def test_merge_then_undo_restores_both_customers_exactly(
 ) -> None:
     before = [await _file(store, c.id) for c in (pair.kept, pair.merged)]
     messages_before = [await _messages(store, f) for f in before]
-    record = await store.merge_customers(pair.kept.id, pair.merged.id, actor_id="agt_1", now=clock())
+    record = await store.merge_customers(
+        pair.kept.id, pair.merged.id, actor_id="agt_1", now=clock()
+    )
     await store.undo_merge(record.id, now=clock())
     after = [await _file(store, c.id) for c in (pair.kept, pair.merged)]
     for old, new in zip(before, after, strict=True):
@@ -85,7 +87,10 @@ async def test_merge_then_undo_restores_both_customers_exactly(
 async def test_merge_moves_identities_and_conversations_to_the_kept_customer(
     store: Store, pair: Pair, clock: Clock
 ) -> None:
-    kept_before, merged_before = await _file(store, pair.kept.id), await _file(store, pair.merged.id)
+    kept_before, merged_before = (
+        await _file(store, pair.kept.id),
+        await _file(store, pair.merged.id),
+    )
     await store.merge_customers(pair.kept.id, pair.merged.id, actor_id=None, now=clock())
     kept = await _file(store, pair.kept.id)
     merged = await _file(store, pair.merged.id)
@@ -235,7 +240,9 @@ async def test_undo_is_refused_while_the_kept_customer_is_merged_onward(
         name="Third", attributes={}, tags=(), identities=(), now=clock()
     )
     first = await store.merge_customers(pair.kept.id, pair.merged.id, actor_id=None, now=clock())
-    second = await store.merge_customers(third.customer.id, pair.kept.id, actor_id=None, now=clock())
+    second = await store.merge_customers(
+        third.customer.id, pair.kept.id, actor_id=None, now=clock()
+    )
     with pytest.raises(Conflict):
         await store.undo_merge(first.id, now=clock())
     await store.undo_merge(second.id, now=clock())

@@ -96,7 +96,11 @@ async def test_add_note_stores_a_private_note_by_the_agent(
     conversation = (await ingest()).conversation
     at = utcnow()
     note, _ = await store.add_note(_note(conversation.id, "call back tomorrow", agent, at))
-    assert (note.kind, note.author_id, note.text) == (MessageKind.NOTE, agent.id, "call back tomorrow")
+    assert (note.kind, note.author_id, note.text) == (
+        MessageKind.NOTE,
+        agent.id,
+        "call back tomorrow",
+    )
     assert (note.conversation_id, note.customer_id) == (conversation.id, conversation.customer_id)
     assert note.channel == conversation.channel
     assert note.direction == Direction.OUT
@@ -108,9 +112,7 @@ async def test_add_note_counts_the_message_and_appears_in_the_conversation(
     store: Store, ingest: IngestHelper, agent: Agent, clock: Clock
 ) -> None:
     inbound = await ingest(at=clock())
-    note, conversation = await store.add_note(
-        _note(inbound.conversation.id, "hmm", agent, clock())
-    )
+    note, conversation = await store.add_note(_note(inbound.conversation.id, "hmm", agent, clock()))
     assert conversation.message_count == 2
     assert conversation.unread_count == inbound.conversation.unread_count
     assert await store.get_conversation(conversation.id) == conversation
@@ -193,7 +195,9 @@ async def test_search_matches_words_even_inside_query_syntax(
 async def test_search_restricted_to_inboxes_skips_other_inboxes(
     store: Store, ingest: IngestHelper, inbox: Inbox
 ) -> None:
-    other = await store.create_inbox(name="Other", channel="email", team_id=None, config={}, now=utcnow())
+    other = await store.create_inbox(
+        name="Other", channel="email", team_id=None, config={}, now=utcnow()
+    )
     mine = (await ingest(text="shared word", sender="a@example.com")).message
     theirs = (await ingest(to=other, text="shared word", sender="b@example.com")).message
     assert await store.search_messages("shared", inbox_ids=[inbox.id]) == [mine]

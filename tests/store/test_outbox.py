@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 
 import pytest
@@ -33,8 +33,11 @@ async def conversation(ingest: IngestHelper) -> Conversation:
     return (await ingest(message_key="<in-1@example.com>")).conversation
 
 
+Reply = Callable[..., Awaitable[ReplyResult]]
+
+
 @pytest.fixture
-def reply(store: Store, conversation: Conversation, agent: Agent) -> Callable[..., object]:
+def reply(store: Store, conversation: Conversation, agent: Agent) -> Reply:
     """Enqueues a reply on `conversation` (keyword args: key, text, at, message_key)."""
 
     async def enqueue(
@@ -57,9 +60,6 @@ def reply(store: Store, conversation: Conversation, agent: Agent) -> Callable[..
         )
 
     return enqueue
-
-
-Reply = Callable[..., "asyncio.Future[ReplyResult]"]
 
 
 async def _sent(store: Store, entry: OutboxEntry, provider_id: str) -> None:
@@ -99,7 +99,11 @@ async def test_enqueue_reply_creates_a_due_outbox_entry(store: Store, reply: Rep
     result = await reply("key-9", at=at)
     entry = result.outbox
     assert (entry.message_id, entry.conversation_id) == (result.message.id, result.conversation.id)
-    assert (entry.idempotency_key, entry.status, entry.attempts) == ("key-9", OutboxStatus.QUEUED, 0)
+    assert (entry.idempotency_key, entry.status, entry.attempts) == (
+        "key-9",
+        OutboxStatus.QUEUED,
+        0,
+    )
     assert (entry.next_attempt_at, entry.created_at) == (at, at)
     assert (entry.last_error, entry.provider_id) == (None, None)
     assert await store.get_outbox(entry.id) == entry
@@ -146,7 +150,9 @@ async def test_concurrent_enqueues_with_one_key_store_one_message(
 
 
 async def test_enqueue_reply_on_an_unknown_conversation_is_not_found(store: Store) -> None:
-    message = NewMessage(conversation_id="cnv_missing", kind="message", text="x", created_at=utcnow())
+    message = NewMessage(
+        conversation_id="cnv_missing", kind="message", text="x", created_at=utcnow()
+    )
     with pytest.raises(NotFound):
         await store.enqueue_reply(ReplyRequest(message=message, idempotency_key="k"))
 
@@ -288,8 +294,7 @@ async def test_set_delivery_status_for_an_unknown_provider_id_is_none(store: Sto
 
 
 async def test_set_delivery_status_needs_the_same_channel(store: Store, reply: Reply) -> None:
-    (entry,) = [(await reply()).outbox]
-    await _sent(store, entry, "prov-1")
+    await _sent(store, (await reply()).outbox, "prov-1")
     status = DeliveryStatus.DELIVERED
     assert await store.set_delivery_status("sms", "prov-1", status, error=None) is None
 

@@ -213,7 +213,9 @@ def merge_customers(
         "messages": _ids(conn, "SELECT id FROM messages WHERE customer_id = ?", merged_id),
     }
     for table in ("identities", "conversations", "messages"):
-        conn.execute(f"UPDATE {table} SET customer_id = ? WHERE customer_id = ?", (kept_id, merged_id))
+        conn.execute(
+            f"UPDATE {table} SET customer_id = ? WHERE customer_id = ?", (kept_id, merged_id)
+        )
     # the kept customer wins on conflicts; the merged one only fills gaps (CW #5115)
     attributes = {**merged.attributes, **kept.attributes}
     tags = list(dict.fromkeys([*kept.tags, *merged.tags]))

@@ -108,7 +108,9 @@ class SqliteEngine:
                 _connect(self.path, self.synchronous, readonly=True), 64
             )
             await self._reader
-        self._task = asyncio.get_running_loop().create_task(self._write_loop(), name="sqlite-writer")
+        self._task = asyncio.get_running_loop().create_task(
+            self._write_loop(), name="sqlite-writer"
+        )
         return result
 
     async def close(self) -> None:

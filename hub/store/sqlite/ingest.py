@@ -50,7 +50,8 @@ def insert_identity(
 ) -> str:
     identity_id = new_id("idn")
     conn.execute(
-        "INSERT INTO identities (id, customer_id, kind, address, created_at) VALUES (?, ?, ?, ?, ?)",
+        "INSERT INTO identities (id, customer_id, kind, address, created_at)"
+        " VALUES (?, ?, ?, ?, ?)",
         (identity_id, customer_id, kind, address, ms(now)),
     )
     return identity_id

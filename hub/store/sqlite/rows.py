@@ -33,7 +33,6 @@ from hub.model import (
     as_utc,
 )
 
-
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _MS = timedelta(milliseconds=1)
 
