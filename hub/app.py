@@ -81,12 +81,16 @@ async def _channels_ctx(app: web.Application) -> AsyncIterator[None]:
 async def healthz(request: web.Request) -> web.Response:
     """Liveness plus a cheap store read."""
     store = request.app[STORE_KEY]
-    return json_response({"status": "ok", "store": store.backend, "schema": await store.schema_version()})
+    return json_response(
+        {"status": "ok", "store": store.backend, "schema": await store.schema_version()}
+    )
 
 
 def create_app(config: HubConfig) -> web.Application:
     """Build the hub's aiohttp application from a config."""
-    app = web.Application(middlewares=[error_middleware], client_max_size=config.server.max_body_bytes)
+    app = web.Application(
+        middlewares=[error_middleware], client_max_size=config.server.max_body_bytes
+    )
     app[CONFIG_KEY] = config
     app.cleanup_ctx.extend([_store_ctx, _core_ctx, _channels_ctx])
     app.router.add_get("/healthz", healthz)

@@ -53,8 +53,10 @@ def cmd_serve(config: HubConfig, args: argparse.Namespace) -> int:
 
     async def on_startup(_: web.Application) -> None:
         _tune_gc()
-        print(f"Contact Hub serving on http://{host}:{port}  (store: {redact_url(config.store.url)})",
-              flush=True)
+        print(
+            f"Contact Hub serving on http://{host}:{port}  (store: {redact_url(config.store.url)})",
+            flush=True,
+        )
 
     app.on_startup.append(on_startup)
     web.run_app(app, host=host, port=port, print=None, access_log=None)
@@ -111,8 +113,12 @@ def cmd_user_add(config: HubConfig, args: argparse.Namespace) -> int:
                 teams[name] = (await store.create_team(name, now=utcnow())).id
             team_ids.append(teams[name])
         agent = await store.create_agent(
-            email=email, name=args.name, role=Role(args.role), password_hash=password_hash,
-            team_ids=team_ids, now=utcnow(),
+            email=email,
+            name=args.name,
+            role=Role(args.role),
+            password_hash=password_hash,
+            team_ids=team_ids,
+            now=utcnow(),
         )
         print(f"created {agent.role.value} {agent.email} ({agent.id})")
         return 0
@@ -125,8 +131,10 @@ def cmd_user_list(config: HubConfig, args: argparse.Namespace) -> int:
         teams = {t.id: t.name for t in await store.list_teams()}
         for a in await store.list_agents():
             names = ",".join(teams.get(t, t) for t in a.team_ids) or "-"
-            print(f"{a.id}\t{a.email}\t{a.name}\t{a.role.value}\t{names}\t"
-                  f"{'active' if a.active else 'inactive'}")
+            print(
+                f"{a.id}\t{a.email}\t{a.name}\t{a.role.value}\t{names}\t"
+                f"{'active' if a.active else 'inactive'}"
+            )
         return 0
 
     return asyncio.run(_with_store(config, run))
@@ -142,8 +150,9 @@ def cmd_token_create(config: HubConfig, args: argparse.Namespace) -> int:
         if agent is None:
             raise HubError(f"no agent with email {args.email!r}", code="agent_not_found")
         token = new_token()
-        await store.create_token(agent_id=agent.id, name=args.name, token_hash=hash_token(token),
-                                 now=utcnow())
+        await store.create_token(
+            agent_id=agent.id, name=args.name, token_hash=hash_token(token), now=utcnow()
+        )
         print(token)
         return 0
 
@@ -163,18 +172,23 @@ def cmd_demo(config: HubConfig, args: argparse.Namespace) -> int:
         existing = await store.get_agent_by_email(config.demo.admin_email)
         if existing is not None:
             if not args.if_empty:
-                raise HubError("demo data is already there (use --if-empty to skip)",
-                               code="demo_exists")
+                raise HubError(
+                    "demo data is already there (use --if-empty to skip)", code="demo_exists"
+                )
             token = new_token()
-            await store.create_token(agent_id=existing.id, name="make run",
-                                     token_hash=hash_token(token), now=utcnow())
+            await store.create_token(
+                agent_id=existing.id, name="make run", token_hash=hash_token(token), now=utcnow()
+            )
             saved = login_file.read_text().strip() if login_file.exists() else "(see first run)"
             _print_login(config, existing.email, saved, token)
             return 0
         ctx = ActionContext(store=store, bus=EventBus(), config=config)
-        login = await seed_demo(ctx, admin_email=config.demo.admin_email,
-                                admin_name=config.demo.admin_name,
-                                password=config.secrets.demo_admin_password or None)
+        login = await seed_demo(
+            ctx,
+            admin_email=config.demo.admin_email,
+            admin_name=config.demo.admin_name,
+            password=config.secrets.demo_admin_password or None,
+        )
         login_file.parent.mkdir(parents=True, exist_ok=True)
         login_file.write_text(login.password + "\n")
         login_file.chmod(0o600)
@@ -186,29 +200,39 @@ def cmd_demo(config: HubConfig, args: argparse.Namespace) -> int:
 
 def _print_login(config: HubConfig, email: str, password: str, token: str) -> None:
     url = config.server.public_url or f"http://{config.server.host}:{config.server.port}"
-    print(f"""
+    print(
+        f"""
 Demo admin:  {email}
 Password:    {password}
 API token:   {token}
 Try:         curl -H 'Authorization: Bearer {token}' {url}/api/v1/conversations
 API docs:    {url}/api/openapi.json
-""", flush=True)
+""",
+        flush=True,
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser (exposed for tests)."""
     parser = argparse.ArgumentParser(prog="hub", description="Contact Hub")
-    parser.add_argument("--config", action="append", type=Path,
-                        help="a TOML config file (repeatable; default: $HUB_CONFIG)")
+    parser.add_argument(
+        "--config",
+        action="append",
+        type=Path,
+        help="a TOML config file (repeatable; default: $HUB_CONFIG)",
+    )
     sub = parser.add_subparsers(dest="command", required=True)
     serve = sub.add_parser("serve", help="serve the hub")
     serve.add_argument("--host")
     serve.add_argument("--port", type=int)
     serve.set_defaults(fn=cmd_serve)
-    sub.add_parser("migrate", help="bring the store's schema up to date").set_defaults(fn=cmd_migrate)
+    sub.add_parser("migrate", help="bring the store's schema up to date").set_defaults(
+        fn=cmd_migrate
+    )
     user = sub.add_parser("user", help="agents").add_subparsers(dest="user_command", required=True)
-    add = user.add_parser("add", help="add an agent (password from $HUB_NEW_USER_PASSWORD, "
-                                      "stdin, or a prompt)")
+    add = user.add_parser(
+        "add", help="add an agent (password from $HUB_NEW_USER_PASSWORD, stdin, or a prompt)"
+    )
     add.add_argument("--email", required=True)
     add.add_argument("--name", required=True)
     add.add_argument("--role", choices=["admin", "agent"], default="agent")
@@ -216,15 +240,17 @@ def build_parser() -> argparse.ArgumentParser:
     add.add_argument("--no-password", action="store_true", help="API-token-only agent")
     add.set_defaults(fn=cmd_user_add)
     user.add_parser("list", help="list agents").set_defaults(fn=cmd_user_list)
-    token = sub.add_parser("token", help="API tokens").add_subparsers(dest="token_command",
-                                                                     required=True)
+    token = sub.add_parser("token", help="API tokens").add_subparsers(
+        dest="token_command", required=True
+    )
     create = token.add_parser("create", help="create a token for an agent (printed once)")
     create.add_argument("--email", required=True)
     create.add_argument("--name", default="cli")
     create.set_defaults(fn=cmd_token_create)
     demo = sub.add_parser("demo", help="seed demo data and print the admin login")
-    demo.add_argument("--if-empty", action="store_true",
-                      help="if already seeded, just print a fresh token")
+    demo.add_argument(
+        "--if-empty", action="store_true", help="if already seeded, just print a fresh token"
+    )
     demo.add_argument("--login-file", default="var/demo-login.txt")
     demo.set_defaults(fn=cmd_demo)
     return parser

@@ -12,7 +12,7 @@ from datetime import timedelta
 from channels.base import Channel
 from hub.actions import ActionContext, do_record_send
 from hub.errors import SendError
-from hub.model import DeliveryStatus, IdentityKind, Message, OutboxEntry, Outbound, ThreadHints
+from hub.model import DeliveryStatus, IdentityKind, Message, Outbound, OutboxEntry, ThreadHints
 from hub.store.base import SendResult
 
 log = logging.getLogger(__name__)

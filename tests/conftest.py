@@ -70,22 +70,37 @@ async def world(client: TestClient) -> World:
         ("b", Role.AGENT, [team_b.id]),
     ):
         people[key] = await store.create_agent(
-            email=f"{key}@hub.test", name=f"Agent {key}", role=role, password_hash=None,
-            team_ids=teams, now=now,
+            email=f"{key}@hub.test",
+            name=f"Agent {key}",
+            role=role,
+            password_hash=None,
+            team_ids=teams,
+            now=now,
         )
     tokens = {}
     for key, agent in people.items():
         tokens[key] = new_token()
-        await store.create_token(agent_id=agent.id, name="t", token_hash=hash_token(tokens[key]),
-                                 now=now)
-    api_inbox = await store.create_inbox(name="API", channel="api", team_id=None, config={},
-                                         now=now)
-    inbox_a = await store.create_inbox(name="A", channel="api", team_id=team_a.id, config={},
-                                       now=now)
-    inbox_b = await store.create_inbox(name="B", channel="api", team_id=team_b.id, config={},
-                                       now=now)
-    return World(admin=people["admin"], agent_a=people["a"], agent_b=people["b"],
-                 api_inbox=api_inbox, inbox_a=inbox_a, inbox_b=inbox_b, tokens=tokens)
+        await store.create_token(
+            agent_id=agent.id, name="t", token_hash=hash_token(tokens[key]), now=now
+        )
+    api_inbox = await store.create_inbox(
+        name="API", channel="api", team_id=None, config={}, now=now
+    )
+    inbox_a = await store.create_inbox(
+        name="A", channel="api", team_id=team_a.id, config={}, now=now
+    )
+    inbox_b = await store.create_inbox(
+        name="B", channel="api", team_id=team_b.id, config={}, now=now
+    )
+    return World(
+        admin=people["admin"],
+        agent_a=people["a"],
+        agent_b=people["b"],
+        api_inbox=api_inbox,
+        inbox_a=inbox_a,
+        inbox_b=inbox_b,
+        tokens=tokens,
+    )
 
 
 def inbound_body(inbox_id: str, provider_id: str, **extra: object) -> dict[str, object]:

@@ -21,7 +21,9 @@ def test_migrate_reports_the_schema_version(capsys: pytest.CaptureFixture[str]) 
 
 
 def test_user_add_then_list_and_token(capsys: pytest.CaptureFixture[str]) -> None:
-    assert main(["user", "add", "--email", "Bob@Example.com", "--name", "Bob", "--team", "Ops"]) == 0
+    assert (
+        main(["user", "add", "--email", "Bob@Example.com", "--name", "Bob", "--team", "Ops"]) == 0
+    )
     assert main(["user", "list"]) == 0
     out = capsys.readouterr().out
     assert "bob@example.com\tBob\tagent\tOps\tactive" in out

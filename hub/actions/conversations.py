@@ -34,9 +34,7 @@ async def _apply(
         if name != "updated_at" and getattr(before, name) != getattr(after, name)
     )
     if changes:
-        ctx.bus.publish(
-            EventType.CONVERSATION_UPDATED, {"conversation": after, "changes": changes}
-        )
+        ctx.bus.publish(EventType.CONVERSATION_UPDATED, {"conversation": after, "changes": changes})
     return after
 
 

@@ -69,4 +69,3 @@ async def do_ingest(ctx: ActionContext, inbound: Inbound) -> IngestResult:
         if assigned is not None:
             result = replace(result, conversation=assigned)
     return result
-

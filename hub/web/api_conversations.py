@@ -40,7 +40,9 @@ async def list_conversations(request: web.Request) -> web.Response:
     assignee = q.assignee
     flt = ConversationFilter(
         status=q.status,
-        assignee_id=agent.id if assignee == "me" else (None if assignee in (None, "none") else assignee),
+        assignee_id=agent.id
+        if assignee == "me"
+        else (None if assignee in (None, "none") else assignee),
         unassigned=assignee == "none",
         inbox_id=q.inbox,
         inbox_ids=visible,
@@ -49,7 +51,9 @@ async def list_conversations(request: web.Request) -> web.Response:
         customer_id=q.customer,
         channel=q.channel,
     )
-    page = await request.config_dict[STORE_KEY].list_conversations(flt, limit=q.limit, cursor=q.cursor)
+    page = await request.config_dict[STORE_KEY].list_conversations(
+        flt, limit=q.limit, cursor=q.cursor
+    )
     return json_response({"items": page.items, "next_cursor": page.next_cursor})
 
 
@@ -59,7 +63,9 @@ async def get_conversation(request: web.Request) -> web.Response:
 
 async def patch_conversation(request: web.Request) -> web.Response:
     body = await read_json(
-        request, ConversationPatchIn, max_bytes=request.config_dict[CONFIG_KEY].server.max_body_bytes
+        request,
+        ConversationPatchIn,
+        max_bytes=request.config_dict[CONFIG_KEY].server.max_body_bytes,
     )
     conversation = await _visible_conversation(request)
     if body.unassign and body.assignee_id is not None:
@@ -73,7 +79,9 @@ async def patch_conversation(request: web.Request) -> web.Response:
     # validate everything that can be validated before the first write
     if body.assignee_id is not None and await ctx.store.get_agent(body.assignee_id) is None:
         raise NotFound(f"agent {body.assignee_id!r} does not exist", code="agent_not_found")
-    if body.team_id is not None and body.team_id not in {t.id for t in await ctx.store.list_teams()}:
+    if body.team_id is not None and body.team_id not in {
+        t.id for t in await ctx.store.list_teams()
+    }:
         raise NotFound(f"team {body.team_id!r} does not exist", code="team_not_found")
     clean_tags([*(body.tags or []), *body.add_tags, *body.remove_tags])
     if body.status == Status.SNOOZED and body.snoozed_until is None:
@@ -138,20 +146,60 @@ async def search(request: web.Request) -> web.Response:
 
 
 ROUTES = [
-    Route(method="GET", path="/v1/conversations", handler=list_conversations, tag="conversations",
-          summary="List conversations (filters: status, assignee=me|none|id, inbox, team, tag, channel, customer)",
-          query=ConversationQuery, response="Page[Conversation]"),
-    Route(method="GET", path="/v1/conversations/{conversation_id}", handler=get_conversation,
-          tag="conversations", summary="Get a conversation", response="Conversation"),
-    Route(method="PATCH", path="/v1/conversations/{conversation_id}", handler=patch_conversation,
-          tag="conversations", summary="Change status, snooze, priority, assignee, team or tags",
-          body=ConversationPatchIn, response="Conversation"),
-    Route(method="GET", path="/v1/conversations/{conversation_id}/messages", handler=list_messages,
-          tag="conversations", summary="Messages, newest first (keyset paged)", query=PageQuery,
-          response="Page[Message]"),
-    Route(method="POST", path="/v1/conversations/{conversation_id}/messages", handler=post_message,
-          tag="conversations", summary="Reply on the conversation's channel, or add a private note",
-          body=MessageIn, response="Message", status=201, headers=("Idempotency-Key",)),
-    Route(method="GET", path="/v1/search", handler=search, tag="search",
-          summary="Full-text search over messages", query=PageQuery, response="Page[Message]"),
+    Route(
+        method="GET",
+        path="/v1/conversations",
+        handler=list_conversations,
+        tag="conversations",
+        summary="List conversations; filters: status, assignee (me, none, id), inbox, team,"
+        " tag, channel, customer",
+        query=ConversationQuery,
+        response="Page[Conversation]",
+    ),
+    Route(
+        method="GET",
+        path="/v1/conversations/{conversation_id}",
+        handler=get_conversation,
+        tag="conversations",
+        summary="Get a conversation",
+        response="Conversation",
+    ),
+    Route(
+        method="PATCH",
+        path="/v1/conversations/{conversation_id}",
+        handler=patch_conversation,
+        tag="conversations",
+        summary="Change status, snooze, priority, assignee, team or tags",
+        body=ConversationPatchIn,
+        response="Conversation",
+    ),
+    Route(
+        method="GET",
+        path="/v1/conversations/{conversation_id}/messages",
+        handler=list_messages,
+        tag="conversations",
+        summary="Messages, newest first (keyset paged)",
+        query=PageQuery,
+        response="Page[Message]",
+    ),
+    Route(
+        method="POST",
+        path="/v1/conversations/{conversation_id}/messages",
+        handler=post_message,
+        tag="conversations",
+        summary="Reply on the conversation's channel, or add a private note",
+        body=MessageIn,
+        response="Message",
+        status=201,
+        headers=("Idempotency-Key",),
+    ),
+    Route(
+        method="GET",
+        path="/v1/search",
+        handler=search,
+        tag="search",
+        summary="Full-text search over messages",
+        query=PageQuery,
+        response="Page[Message]",
+    ),
 ]

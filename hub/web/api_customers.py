@@ -42,7 +42,9 @@ async def _file(request: web.Request, customer_id: str) -> CustomerFile:
 
 async def list_customers(request: web.Request) -> web.Response:
     q = validate(PageQuery, dict(request.query))
-    page = await request.config_dict[STORE_KEY].list_customers(query=q.q, limit=q.limit, cursor=q.cursor)
+    page = await request.config_dict[STORE_KEY].list_customers(
+        query=q.q, limit=q.limit, cursor=q.cursor
+    )
     return json_response({"items": page.items, "next_cursor": page.next_cursor})
 
 
@@ -100,23 +102,68 @@ async def undo_merge(request: web.Request) -> web.Response:
 
 
 ROUTES = [
-    Route(method="GET", path="/v1/customers", handler=list_customers, tag="customers",
-          summary="List or search customers (q matches name or any address)", query=PageQuery,
-          response="Page[Customer]"),
-    Route(method="POST", path="/v1/customers", handler=create_customer, tag="customers",
-          summary="Create a customer with addresses", body=CustomerCreateIn,
-          response="CustomerFile", status=201),
-    Route(method="GET", path="/v1/customers/{customer_id}", handler=get_customer, tag="customers",
-          summary="The customer file: identities, conversations, merges", response="CustomerFile"),
-    Route(method="PATCH", path="/v1/customers/{customer_id}", handler=patch_customer,
-          tag="customers", summary="Edit name, attributes (merge patch) or tags",
-          body=CustomerPatchIn, response="Customer"),
-    Route(method="POST", path="/v1/customers/{customer_id}/identities", handler=add_identity,
-          tag="customers", summary="Add an address (email, phone, xmpp, visitor)",
-          body=AddressIn, response="Identity", status=201),
-    Route(method="POST", path="/v1/customers/{customer_id}/merge", handler=merge,
-          tag="customers", summary="Merge another customer into this one (undoable)",
-          body=MergeIn, response="MergeRecord", status=201),
-    Route(method="POST", path="/v1/merges/{merge_id}/undo", handler=undo_merge, tag="customers",
-          summary="Undo a merge, restoring both customers", response="MergeRecord"),
+    Route(
+        method="GET",
+        path="/v1/customers",
+        handler=list_customers,
+        tag="customers",
+        summary="List or search customers (q matches name or any address)",
+        query=PageQuery,
+        response="Page[Customer]",
+    ),
+    Route(
+        method="POST",
+        path="/v1/customers",
+        handler=create_customer,
+        tag="customers",
+        summary="Create a customer with addresses",
+        body=CustomerCreateIn,
+        response="CustomerFile",
+        status=201,
+    ),
+    Route(
+        method="GET",
+        path="/v1/customers/{customer_id}",
+        handler=get_customer,
+        tag="customers",
+        summary="The customer file: identities, conversations, merges",
+        response="CustomerFile",
+    ),
+    Route(
+        method="PATCH",
+        path="/v1/customers/{customer_id}",
+        handler=patch_customer,
+        tag="customers",
+        summary="Edit name, attributes (merge patch) or tags",
+        body=CustomerPatchIn,
+        response="Customer",
+    ),
+    Route(
+        method="POST",
+        path="/v1/customers/{customer_id}/identities",
+        handler=add_identity,
+        tag="customers",
+        summary="Add an address (email, phone, xmpp, visitor)",
+        body=AddressIn,
+        response="Identity",
+        status=201,
+    ),
+    Route(
+        method="POST",
+        path="/v1/customers/{customer_id}/merge",
+        handler=merge,
+        tag="customers",
+        summary="Merge another customer into this one (undoable)",
+        body=MergeIn,
+        response="MergeRecord",
+        status=201,
+    ),
+    Route(
+        method="POST",
+        path="/v1/merges/{merge_id}/undo",
+        handler=undo_merge,
+        tag="customers",
+        summary="Undo a merge, restoring both customers",
+        response="MergeRecord",
+    ),
 ]

@@ -96,8 +96,9 @@ async def post_inbound_batch(request: web.Request) -> web.Response:
             problems.append({"index": index, "code": exc.code, "message": exc.message})
     if problems:
         return json_response(
-            error_body("validation_failed", "some messages are invalid; none was stored",
-                       problems=problems),
+            error_body(
+                "validation_failed", "some messages are invalid; none was stored", problems=problems
+            ),
             status=422,
         )
     ctx = request.config_dict[ACTIONS_KEY]
@@ -124,7 +125,9 @@ async def list_inboxes(request: web.Request) -> web.Response:
 
 async def create_inbox(request: web.Request) -> web.Response:
     require_admin(request)
-    body = await read_json(request, InboxIn, max_bytes=request.config_dict[CONFIG_KEY].server.max_body_bytes)
+    body = await read_json(
+        request, InboxIn, max_bytes=request.config_dict[CONFIG_KEY].server.max_body_bytes
+    )
     from channels.base import channel_names
 
     if body.channel not in channel_names():
@@ -153,20 +156,59 @@ async def me(request: web.Request) -> web.Response:
 
 
 ROUTES = [
-    Route(method="POST", path="/v1/inbound", handler=post_inbound, tag="inbound",
-          summary="Ingest one message (generic API channel); 201 stored, 200 duplicate. "
-                  "The answer comes after the write is durable.",
-          body=InboundIn, response="IngestAck", status=201),
-    Route(method="POST", path="/v1/inbound/batch", handler=post_inbound_batch, tag="inbound",
-          summary="Ingest up to server.max_inbound_batch messages; validated all-or-nothing",
-          body=InboundBatchIn, response="IngestBatchAck"),
-    Route(method="GET", path="/v1/inboxes", handler=list_inboxes, tag="admin",
-          summary="Inboxes visible to the caller", response="Page[Inbox]"),
-    Route(method="POST", path="/v1/inboxes", handler=create_inbox, tag="admin",
-          summary="Create an inbox (admin)", body=InboxIn, response="Inbox", status=201,
-          admin=True),
-    Route(method="GET", path="/v1/agents", handler=list_agents, tag="admin",
-          summary="All agents", response="Page[Agent]"),
-    Route(method="GET", path="/v1/me", handler=me, tag="admin",
-          summary="The agent the token belongs to", response="Agent"),
+    Route(
+        method="POST",
+        path="/v1/inbound",
+        handler=post_inbound,
+        tag="inbound",
+        summary="Ingest one message (generic API channel); 201 stored, 200 duplicate. "
+        "The answer comes after the write is durable.",
+        body=InboundIn,
+        response="IngestAck",
+        status=201,
+    ),
+    Route(
+        method="POST",
+        path="/v1/inbound/batch",
+        handler=post_inbound_batch,
+        tag="inbound",
+        summary="Ingest up to server.max_inbound_batch messages; validated all-or-nothing",
+        body=InboundBatchIn,
+        response="IngestBatchAck",
+    ),
+    Route(
+        method="GET",
+        path="/v1/inboxes",
+        handler=list_inboxes,
+        tag="admin",
+        summary="Inboxes visible to the caller",
+        response="Page[Inbox]",
+    ),
+    Route(
+        method="POST",
+        path="/v1/inboxes",
+        handler=create_inbox,
+        tag="admin",
+        summary="Create an inbox (admin)",
+        body=InboxIn,
+        response="Inbox",
+        status=201,
+        admin=True,
+    ),
+    Route(
+        method="GET",
+        path="/v1/agents",
+        handler=list_agents,
+        tag="admin",
+        summary="All agents",
+        response="Page[Agent]",
+    ),
+    Route(
+        method="GET",
+        path="/v1/me",
+        handler=me,
+        tag="admin",
+        summary="The agent the token belongs to",
+        response="Agent",
+    ),
 ]

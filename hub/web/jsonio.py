@@ -40,7 +40,9 @@ def dumps(data: Any) -> bytes:
     )
 
 
-def json_response(data: Any, *, status: int = 200, headers: dict[str, str] | None = None) -> web.Response:
+def json_response(
+    data: Any, *, status: int = 200, headers: dict[str, str] | None = None
+) -> web.Response:
     """A JSON response from model objects or plain data."""
     return web.Response(
         body=dumps(data), status=status, content_type="application/json", headers=headers
@@ -91,9 +93,7 @@ def validate_json(model: type[M], raw: bytes) -> M:
     except ValidationError as exc:
         first = exc.errors(include_url=False, include_input=False)[0]
         if first["type"] == "json_invalid":
-            raise InvalidInput(
-                f"malformed JSON: {first['msg']}", code="malformed_json"
-            ) from exc
+            raise InvalidInput(f"malformed JSON: {first['msg']}", code="malformed_json") from exc
         raise _invalid(exc) from exc
 
 

@@ -76,8 +76,12 @@ def _components(routes: Sequence[Route]) -> dict[str, Any]:
         "properties": {
             "items": {
                 "type": "array",
-                "items": {"oneOf": [{"$ref": REF.format(model="IngestAck")},
-                                    {"$ref": REF.format(model="Error")}]},
+                "items": {
+                    "oneOf": [
+                        {"$ref": REF.format(model="IngestAck")},
+                        {"$ref": REF.format(model="Error")},
+                    ]
+                },
             }
         },
     }
@@ -104,9 +108,13 @@ def _operation(route: Route, schemas: dict[str, Any]) -> dict[str, Any]:
     ]
     if route.query is not None:
         props = schemas[route.query.__name__].get("properties", {})
-        params += [{"name": n, "in": "query", "required": False, "schema": s} for n, s in props.items()]
-    params += [{"name": h, "in": "header", "required": False, "schema": {"type": "string"}}
-               for h in route.headers]
+        params += [
+            {"name": n, "in": "query", "required": False, "schema": s} for n, s in props.items()
+        ]
+    params += [
+        {"name": h, "in": "header", "required": False, "schema": {"type": "string"}}
+        for h in route.headers
+    ]
     error = {"content": {"application/json": {"schema": {"$ref": REF.format(model="Error")}}}}
     op: dict[str, Any] = {
         "operationId": route.handler.__name__,
@@ -117,7 +125,8 @@ def _operation(route: Route, schemas: dict[str, Any]) -> dict[str, Any]:
             str(route.status): {
                 "description": "success",
                 "content": {"application/json": {"schema": _response_schema(route.response)}}
-                if route.response else {},
+                if route.response
+                else {},
             },
             "401": {"description": "missing or invalid token", **error},
             "403": {"description": "not allowed", **error},
@@ -127,7 +136,9 @@ def _operation(route: Route, schemas: dict[str, Any]) -> dict[str, Any]:
     if route.body is not None:
         op["requestBody"] = {
             "required": True,
-            "content": {"application/json": {"schema": {"$ref": REF.format(model=route.body.__name__)}}},
+            "content": {
+                "application/json": {"schema": {"$ref": REF.format(model=route.body.__name__)}}
+            },
         }
     return op
 

@@ -39,7 +39,9 @@ class AttachmentIn(Strict):
 
 class ThreadIn(Strict):
     message_key: Annotated[str, StringConstraints(max_length=998)] | None = None
-    references: Annotated[list[Annotated[str, StringConstraints(max_length=998)]], Field(max_length=100)] = []
+    references: Annotated[
+        list[Annotated[str, StringConstraints(max_length=998)]], Field(max_length=100)
+    ] = []
 
 
 class InboundIn(Strict):
@@ -57,7 +59,9 @@ class InboundIn(Strict):
     thread: ThreadIn = ThreadIn()
     sent_at: datetime | None = Field(default=None, json_schema_extra={"format": "date-time"})
 
-    model_config = ConfigDict(extra="forbid", strict=True, frozen=True, ser_json_timedelta="iso8601")
+    model_config = ConfigDict(
+        extra="forbid", strict=True, frozen=True, ser_json_timedelta="iso8601"
+    )
 
 
 class InboundBatchIn(Strict):

@@ -42,22 +42,30 @@ def hub_config(tmp_path: Path) -> HubConfig:
 async def ctx(hub_config: HubConfig) -> AsyncIterator[ActionContext]:
     store = create_store(hub_config.store.url)
     await store.open()
-    context = ActionContext(store=store, bus=EventBus(), config=hub_config,
-                            assigner=RoundRobinSelector(store))
+    context = ActionContext(
+        store=store, bus=EventBus(), config=hub_config, assigner=RoundRobinSelector(store)
+    )
     yield context
     await store.close()
 
 
 def _inbound(inbox_id: str, pid: str, sender: str) -> Inbound:
-    return Inbound(channel="api", inbox_id=inbox_id, provider_id=pid,
-                   sender_kind=IdentityKind.EMAIL, sender=sender, text=f"text {pid}")
+    return Inbound(
+        channel="api",
+        inbox_id=inbox_id,
+        provider_id=pid,
+        sender_kind=IdentityKind.EMAIL,
+        sender=sender,
+        text=f"text {pid}",
+    )
 
 
 async def test_message_event_arrives_only_after_the_commit(
     ctx: ActionContext, hub_config: HubConfig
 ) -> None:
-    inbox = await ctx.store.create_inbox(name="i", channel="api", team_id=None, config={},
-                                         now=utcnow())
+    inbox = await ctx.store.create_inbox(
+        name="i", channel="api", team_id=None, config={}, now=utcnow()
+    )
     other = create_store(hub_config.store.url)  # an independent connection sees only commits
     await other.open()
     try:
@@ -70,8 +78,9 @@ async def test_message_event_arrives_only_after_the_commit(
 
         watcher = asyncio.ensure_future(watch())
         await asyncio.sleep(0)
-        await asyncio.gather(*(do_ingest(ctx, _inbound(inbox.id, f"p{i}", "a@x.example"))
-                               for i in range(20)))
+        await asyncio.gather(
+            *(do_ingest(ctx, _inbound(inbox.id, f"p{i}", "a@x.example")) for i in range(20))
+        )
         await asyncio.wait_for(watcher, 5)
         assert seen and seen[0] is not None
     finally:
@@ -79,8 +88,9 @@ async def test_message_event_arrives_only_after_the_commit(
 
 
 async def test_duplicate_ingest_publishes_nothing(ctx: ActionContext) -> None:
-    inbox = await ctx.store.create_inbox(name="i", channel="api", team_id=None, config={},
-                                         now=utcnow())
+    inbox = await ctx.store.create_inbox(
+        name="i", channel="api", team_id=None, config={}, now=utcnow()
+    )
     await do_ingest(ctx, _inbound(inbox.id, "dup", "a@x.example"))
     last = ctx.bus.last_id
     result = await do_ingest(ctx, _inbound(inbox.id, "dup", "a@x.example"))
@@ -91,10 +101,12 @@ async def test_duplicate_ingest_publishes_nothing(ctx: ActionContext) -> None:
 async def test_replaying_events_equals_a_fresh_fetch(ctx: ActionContext) -> None:
     store = ctx.store
     now = utcnow()
-    agent = await store.create_agent(email="ag@hub.test", name="Ag", role=Role.AGENT,
-                                     password_hash=None, team_ids=[], now=now)
-    other = await store.create_agent(email="ot@hub.test", name="Ot", role=Role.AGENT,
-                                     password_hash=None, team_ids=[], now=now)
+    agent = await store.create_agent(
+        email="ag@hub.test", name="Ag", role=Role.AGENT, password_hash=None, team_ids=[], now=now
+    )
+    other = await store.create_agent(
+        email="ot@hub.test", name="Ot", role=Role.AGENT, password_hash=None, team_ids=[], now=now
+    )
     inbox = await store.create_inbox(name="i", channel="api", team_id=None, config={}, now=now)
     conversations: dict[str, Conversation] = {}
     messages: dict[str, Message] = {}
@@ -103,8 +115,9 @@ async def test_replaying_events_equals_a_fresh_fetch(ctx: ActionContext) -> None
     first = await do_ingest(ctx, _inbound(inbox.id, "1", "one@x.example"))
     second = await do_ingest(ctx, _inbound(inbox.id, "2", "two@x.example"))
     await do_ingest(ctx, _inbound(inbox.id, "3", "one@x.example"))
-    await do_reply(ctx, first.conversation.id, author_id=agent.id, text="hello",
-                   idempotency_key="k1")
+    await do_reply(
+        ctx, first.conversation.id, author_id=agent.id, text="hello", idempotency_key="k1"
+    )
     await do_tag(ctx, first.conversation.id, add=["vip"])
     await do_assign(ctx, second.conversation.id, agent_id=other.id)
     await do_set_status(ctx, second.conversation.id, Status.RESOLVED)

@@ -14,10 +14,17 @@ from hub.model import utcnow
 from tests.conftest import World, inbound_body
 
 
-async def _ingest(client: TestClient, world: World, pid: str, inbox: str | None = None,
-                  address: str = "c@example.com", text: str | None = None) -> dict[str, Any]:
-    body = inbound_body(inbox or world.api_inbox.id, pid,
-                        sender={"kind": "email", "address": address})
+async def _ingest(
+    client: TestClient,
+    world: World,
+    pid: str,
+    inbox: str | None = None,
+    address: str = "c@example.com",
+    text: str | None = None,
+) -> dict[str, Any]:
+    body = inbound_body(
+        inbox or world.api_inbox.id, pid, sender={"kind": "email", "address": address}
+    )
     if text:
         body["text"] = text
     resp = await client.post("/api/v1/inbound", json=body, headers=world.auth())
@@ -25,8 +32,8 @@ async def _ingest(client: TestClient, world: World, pid: str, inbox: str | None 
     return await resp.json()  # type: ignore[no-any-return]
 
 
-async def _wait_for(predicate: Any, timeout: float = 5.0) -> None:
-    deadline = asyncio.get_running_loop().time() + timeout
+async def _wait_for(predicate: Any, within: float = 5.0) -> None:
+    deadline = asyncio.get_running_loop().time() + within
     while not await predicate():
         assert asyncio.get_running_loop().time() < deadline, "condition not met in time"
         await asyncio.sleep(0.02)
@@ -36,9 +43,11 @@ async def test_list_filters_by_status_assignee_and_tag(client: TestClient, world
     one = await _ingest(client, world, "1", address="one@example.com")
     two = await _ingest(client, world, "2", address="two@example.com")
     cid = one["conversation_id"]
-    resp = await client.patch(f"/api/v1/conversations/{cid}", headers=world.auth(),
-                              json={"status": "resolved", "add_tags": ["Billing"],
-                                    "unassign": True})
+    resp = await client.patch(
+        f"/api/v1/conversations/{cid}",
+        headers=world.auth(),
+        json={"status": "resolved", "add_tags": ["Billing"], "unassign": True},
+    )
     assert resp.status == 200, await resp.text()
     got = await resp.json()
     assert got["status"] == "resolved" and got["tags"] == ["billing"]
@@ -71,24 +80,34 @@ async def test_new_conversations_are_assigned_round_robin(client: TestClient, wo
 
 async def test_snooze_needs_a_future_time(client: TestClient, world: World) -> None:
     cid = (await _ingest(client, world, "s1"))["conversation_id"]
-    resp = await client.patch(f"/api/v1/conversations/{cid}", headers=world.auth(),
-                              json={"status": "snoozed"})
+    resp = await client.patch(
+        f"/api/v1/conversations/{cid}", headers=world.auth(), json={"status": "snoozed"}
+    )
     assert resp.status == 422
     past = (utcnow() - timedelta(hours=1)).isoformat()
-    resp = await client.patch(f"/api/v1/conversations/{cid}", headers=world.auth(),
-                              json={"status": "snoozed", "snoozed_until": past})
+    resp = await client.patch(
+        f"/api/v1/conversations/{cid}",
+        headers=world.auth(),
+        json={"status": "snoozed", "snoozed_until": past},
+    )
     assert resp.status == 422
     future = (utcnow() + timedelta(hours=1)).isoformat()
-    resp = await client.patch(f"/api/v1/conversations/{cid}", headers=world.auth(),
-                              json={"status": "snoozed", "snoozed_until": future})
+    resp = await client.patch(
+        f"/api/v1/conversations/{cid}",
+        headers=world.auth(),
+        json={"status": "snoozed", "snoozed_until": future},
+    )
     assert resp.status == 200
     assert (await resp.json())["status"] == "snoozed"
 
 
 async def test_patch_with_a_bad_tag_changes_nothing(client: TestClient, world: World) -> None:
     cid = (await _ingest(client, world, "t1"))["conversation_id"]
-    resp = await client.patch(f"/api/v1/conversations/{cid}", headers=world.auth(),
-                              json={"status": "resolved", "add_tags": ["x" * 65]})
+    resp = await client.patch(
+        f"/api/v1/conversations/{cid}",
+        headers=world.auth(),
+        json={"status": "resolved", "add_tags": ["x" * 65]},
+    )
     assert resp.status == 422
     conversation = await client.app[STORE_KEY].get_conversation(cid)
     assert conversation is not None and conversation.status == "open"
@@ -97,11 +116,17 @@ async def test_patch_with_a_bad_tag_changes_nothing(client: TestClient, world: W
 async def test_reply_is_sent_once_per_idempotency_key(client: TestClient, world: World) -> None:
     cid = (await _ingest(client, world, "q1"))["conversation_id"]
     headers = {**world.auth(), "Idempotency-Key": "reply-1"}
-    first = await client.post(f"/api/v1/conversations/{cid}/messages", headers=headers,
-                              json={"text": "Hello from support"})
+    first = await client.post(
+        f"/api/v1/conversations/{cid}/messages",
+        headers=headers,
+        json={"text": "Hello from support"},
+    )
     assert first.status == 201
-    again = await client.post(f"/api/v1/conversations/{cid}/messages", headers=headers,
-                              json={"text": "Hello from support"})
+    again = await client.post(
+        f"/api/v1/conversations/{cid}/messages",
+        headers=headers,
+        json={"text": "Hello from support"},
+    )
     assert again.status == 200
     message_id = (await first.json())["id"]
     assert (await again.json())["id"] == message_id
@@ -141,8 +166,11 @@ async def test_reply_to_a_failing_webhook_is_retried_under_the_same_key(
         store = client.app[STORE_KEY]
         world = await _world_with_webhook(client, str(server.make_url("/hook")))
         cid = (await _ingest(client, world, "w1"))["conversation_id"]
-        resp = await client.post(f"/api/v1/conversations/{cid}/messages", headers=world.auth(),
-                                 json={"text": "Your refund is on its way"})
+        resp = await client.post(
+            f"/api/v1/conversations/{cid}/messages",
+            headers=world.auth(),
+            json={"text": "Your refund is on its way"},
+        )
         message_id = (await resp.json())["id"]
 
         async def sent() -> bool:
@@ -168,8 +196,9 @@ async def test_reply_rejected_by_the_webhook_fails_with_the_reason(
     try:
         world = await _world_with_webhook(client, str(server.make_url("/hook")))
         cid = (await _ingest(client, world, "w2"))["conversation_id"]
-        resp = await client.post(f"/api/v1/conversations/{cid}/messages", headers=world.auth(),
-                                 json={"text": "hi"})
+        resp = await client.post(
+            f"/api/v1/conversations/{cid}/messages", headers=world.auth(), json={"text": "hi"}
+        )
         message_id = (await resp.json())["id"]
         store = client.app[STORE_KEY]
 
@@ -191,19 +220,31 @@ async def _world_with_webhook(client: TestClient, url: str) -> World:
 
     store = client.app[STORE_KEY]
     now = utcnow()
-    admin = await store.create_agent(email="w@hub.test", name="W", role=Role.ADMIN,
-                                     password_hash=None, team_ids=[], now=now)
+    admin = await store.create_agent(
+        email="w@hub.test", name="W", role=Role.ADMIN, password_hash=None, team_ids=[], now=now
+    )
     await store.create_token(agent_id=admin.id, name="t", token_hash=hash_token("hub_w"), now=now)
-    inbox = await store.create_inbox(name="Hooked", channel="api", team_id=None,
-                                     config={"webhook_url": url}, now=now)
-    return World(admin=admin, agent_a=admin, agent_b=admin, api_inbox=inbox, inbox_a=inbox,
-                 inbox_b=inbox, tokens={"admin": "hub_w"})
+    inbox = await store.create_inbox(
+        name="Hooked", channel="api", team_id=None, config={"webhook_url": url}, now=now
+    )
+    return World(
+        admin=admin,
+        agent_a=admin,
+        agent_b=admin,
+        api_inbox=inbox,
+        inbox_a=inbox,
+        inbox_b=inbox,
+        tokens={"admin": "hub_w"},
+    )
 
 
 async def test_note_is_stored_but_never_sent(client: TestClient, world: World) -> None:
     cid = (await _ingest(client, world, "n1"))["conversation_id"]
-    resp = await client.post(f"/api/v1/conversations/{cid}/messages", headers=world.auth(),
-                             json={"kind": "note", "text": "@Agent a please check"})
+    resp = await client.post(
+        f"/api/v1/conversations/{cid}/messages",
+        headers=world.auth(),
+        json={"kind": "note", "text": "@Agent a please check"},
+    )
     assert resp.status == 201
     note = await resp.json()
     assert note["kind"] == "note"

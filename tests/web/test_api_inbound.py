@@ -16,19 +16,23 @@ async def _counts(client: TestClient) -> dict[str, int]:
 
 
 async def test_inbound_is_stored_and_acked_with_ids(client: TestClient, world: World) -> None:
-    resp = await client.post("/api/v1/inbound", json=inbound_body(world.api_inbox.id, "p1"),
-                             headers=world.auth())
+    resp = await client.post(
+        "/api/v1/inbound", json=inbound_body(world.api_inbox.id, "p1"), headers=world.auth()
+    )
     assert resp.status == 201
     ack = await resp.json()
     assert ack["duplicate"] is False
-    msgs = await client.get(f"/api/v1/conversations/{ack['conversation_id']}/messages",
-                            headers=world.auth())
+    msgs = await client.get(
+        f"/api/v1/conversations/{ack['conversation_id']}/messages", headers=world.auth()
+    )
     items = (await msgs.json())["items"]
     assert [m["id"] for m in items] == [ack["message_id"]]
     assert items[0]["sender"] == "customer@example.com"
 
 
-async def test_reposting_the_same_provider_id_is_a_duplicate(client: TestClient, world: World) -> None:
+async def test_reposting_the_same_provider_id_is_a_duplicate(
+    client: TestClient, world: World
+) -> None:
     body = inbound_body(world.api_inbox.id, "same")
     first = await (await client.post("/api/v1/inbound", json=body, headers=world.auth())).json()
     resp = await client.post("/api/v1/inbound", json=body, headers=world.auth())
@@ -54,25 +58,54 @@ async def test_fifty_concurrent_duplicate_posts_store_one_message(
 
 BAD_BODIES = {
     "malformed_json": (b"{not json", "application/json", 422, "malformed_json"),
-    "wrong_type": (b'{"inbox_id": 5, "provider_id": "x", "sender": {"kind": "email",'
-                   b' "address": "a@b.test"}, "text": "hi"}', "application/json", 422,
-                   "validation_failed"),
-    "unknown_field": (b'{"inbox_id": "INBOX", "provider_id": "x", "sender": {"kind": "email",'
-                      b' "address": "a@b.test"}, "text": "hi", "colour": "red"}',
-                      "application/json", 422, "validation_failed"),
-    "invalid_address": (b'{"inbox_id": "INBOX", "provider_id": "x", "sender": {"kind": "email",'
-                        b' "address": "not-an-address"}, "text": "hi"}', "application/json", 422,
-                        "invalid_address"),
-    "unknown_kind": (b'{"inbox_id": "INBOX", "provider_id": "x", "sender": {"kind": "fax",'
-                     b' "address": "123"}, "text": "hi"}', "application/json", 422,
-                     "validation_failed"),
-    "no_content": (b'{"inbox_id": "INBOX", "provider_id": "x", "sender": {"kind": "email",'
-                   b' "address": "a@b.test"}}', "application/json", 422, "invalid_input"),
-    "unknown_inbox": (b'{"inbox_id": "inb_nope", "provider_id": "x", "sender": {"kind": "email",'
-                      b' "address": "a@b.test"}, "text": "hi"}', "application/json", 404,
-                      "inbox_not_found"),
-    "not_json_type": (b"text=hi", "application/x-www-form-urlencoded", 415,
-                      "unsupported_media_type"),
+    "wrong_type": (
+        b'{"inbox_id": 5, "provider_id": "x", "sender": {"kind": "email",'
+        b' "address": "a@b.test"}, "text": "hi"}',
+        "application/json",
+        422,
+        "validation_failed",
+    ),
+    "unknown_field": (
+        b'{"inbox_id": "INBOX", "provider_id": "x", "sender": {"kind": "email",'
+        b' "address": "a@b.test"}, "text": "hi", "colour": "red"}',
+        "application/json",
+        422,
+        "validation_failed",
+    ),
+    "invalid_address": (
+        b'{"inbox_id": "INBOX", "provider_id": "x", "sender": {"kind": "email",'
+        b' "address": "not-an-address"}, "text": "hi"}',
+        "application/json",
+        422,
+        "invalid_address",
+    ),
+    "unknown_kind": (
+        b'{"inbox_id": "INBOX", "provider_id": "x", "sender": {"kind": "fax",'
+        b' "address": "123"}, "text": "hi"}',
+        "application/json",
+        422,
+        "validation_failed",
+    ),
+    "no_content": (
+        b'{"inbox_id": "INBOX", "provider_id": "x", "sender": {"kind": "email",'
+        b' "address": "a@b.test"}}',
+        "application/json",
+        422,
+        "invalid_input",
+    ),
+    "unknown_inbox": (
+        b'{"inbox_id": "inb_nope", "provider_id": "x", "sender": {"kind": "email",'
+        b' "address": "a@b.test"}, "text": "hi"}',
+        "application/json",
+        404,
+        "inbox_not_found",
+    ),
+    "not_json_type": (
+        b"text=hi",
+        "application/x-www-form-urlencoded",
+        415,
+        "unsupported_media_type",
+    ),
     "array_body": (b"[]", "application/json", 422, "validation_failed"),
 }
 
@@ -112,10 +145,12 @@ async def test_oversize_body_is_413_and_writes_nothing(
     from hub.model import Role, utcnow
     from hub.web.middleware import hash_token
 
-    agent = await store.create_agent(email="x@hub.test", name="x", role=Role.ADMIN,
-                                     password_hash=None, team_ids=[], now=utcnow())
-    await store.create_token(agent_id=agent.id, name="t", token_hash=hash_token("hub_t"),
-                             now=utcnow())
+    agent = await store.create_agent(
+        email="x@hub.test", name="x", role=Role.ADMIN, password_hash=None, team_ids=[], now=utcnow()
+    )
+    await store.create_token(
+        agent_id=agent.id, name="t", token_hash=hash_token("hub_t"), now=utcnow()
+    )
     resp = await client.post(
         "/api/v1/inbound",
         data=b'{"text": "' + b"x" * 5000 + b'"}',
@@ -129,8 +164,9 @@ async def test_oversize_body_is_413_and_writes_nothing(
 async def test_batch_with_one_invalid_message_stores_none(client: TestClient, world: World) -> None:
     good = inbound_body(world.api_inbox.id, "b1")
     bad = inbound_body(world.api_inbox.id, "b2", sender={"kind": "phone", "address": "12"})
-    resp = await client.post("/api/v1/inbound/batch", json={"messages": [good, bad]},
-                             headers=world.auth())
+    resp = await client.post(
+        "/api/v1/inbound/batch", json={"messages": [good, bad]}, headers=world.auth()
+    )
     assert resp.status == 422
     problems = (await resp.json())["error"]["details"]["problems"]
     assert [p["index"] for p in problems] == [1]
@@ -139,16 +175,20 @@ async def test_batch_with_one_invalid_message_stores_none(client: TestClient, wo
 
 async def test_batch_stores_every_message_once(client: TestClient, world: World) -> None:
     bodies = [inbound_body(world.api_inbox.id, f"m{i}") for i in range(40)]
-    resp = await client.post("/api/v1/inbound/batch", json={"messages": bodies + bodies[:5]},
-                             headers=world.auth())
+    resp = await client.post(
+        "/api/v1/inbound/batch", json={"messages": bodies + bodies[:5]}, headers=world.auth()
+    )
     assert resp.status == 200
     items = (await resp.json())["items"]
     assert sum(1 for i in items if not i["duplicate"]) == 40
     assert (await _counts(client))["messages"] == 40
 
 
-async def test_inbound_to_another_teams_inbox_is_not_found(client: TestClient, world: World) -> None:
-    resp = await client.post("/api/v1/inbound", json=inbound_body(world.inbox_b.id, "x"),
-                             headers=world.auth("a"))
+async def test_inbound_to_another_teams_inbox_is_not_found(
+    client: TestClient, world: World
+) -> None:
+    resp = await client.post(
+        "/api/v1/inbound", json=inbound_body(world.inbox_b.id, "x"), headers=world.auth("a")
+    )
     assert resp.status == 404
     assert (await _counts(client))["messages"] == 0

@@ -28,8 +28,9 @@ async def test_api_without_a_valid_token_is_401_with_reason(
 
 
 async def test_admin_only_route_is_403_for_an_agent(client: TestClient, world: World) -> None:
-    resp = await client.post("/api/v1/inboxes", headers=world.auth("a"),
-                             json={"name": "x", "channel": "api"})
+    resp = await client.post(
+        "/api/v1/inboxes", headers=world.auth("a"), json={"name": "x", "channel": "api"}
+    )
     assert resp.status == 403
     assert (await resp.json())["error"]["code"] == "admin_only"
 

@@ -89,9 +89,10 @@ def create_inbox(
     config: Mapping[str, Any],
     now: datetime,
 ) -> Inbox:
-    if team_id is not None and not conn.execute(
-        "SELECT 1 FROM teams WHERE id = ?", (team_id,)
-    ).fetchone():
+    if (
+        team_id is not None
+        and not conn.execute("SELECT 1 FROM teams WHERE id = ?", (team_id,)).fetchone()
+    ):
         raise NotFound(f"team {team_id!r} does not exist", code="team_not_found")
     inbox_id = new_id("inb")
     conn.execute(

@@ -74,9 +74,7 @@ def list_conversations(
         where.append(f"c.inbox_id IN ({','.join('?' * len(flt.inbox_ids))})")
         params += list(flt.inbox_ids)
     if flt.tag is not None:
-        where.append(
-            "c.id IN (SELECT conversation_id FROM conversation_tags WHERE tag = ?)"
-        )
+        where.append("c.id IN (SELECT conversation_id FROM conversation_tags WHERE tag = ?)")
         params.append(flt.tag)
     if cursor:
         at, cid = rows.decode_cursor(cursor, 2)
@@ -209,9 +207,7 @@ def _insert_agent_message(
 
 def add_note(conn: sqlite3.Connection, note: NewMessage) -> tuple[Message, Conversation]:
     conversation = require_conversation(conn, note.conversation_id)
-    message = _insert_agent_message(
-        conn, note, conversation, Direction.OUT, DeliveryStatus.SENT
-    )
+    message = _insert_agent_message(conn, note, conversation, Direction.OUT, DeliveryStatus.SENT)
     conn.execute(
         "UPDATE conversations SET updated_at = ?, message_count = message_count + 1 WHERE id = ?",
         (ms(note.created_at), conversation.id),

@@ -171,7 +171,7 @@ MIGRATIONS: tuple[str, ...] = (
         revoked_at INTEGER
     );
     CREATE INDEX api_tokens_agent ON api_tokens(agent_id);
-    """,
+    """,  # noqa: E501 (a released entry: its SQL text stays as shipped)
 )
 
 LATEST = len(MIGRATIONS)

@@ -226,9 +226,7 @@ class SqliteStore:
     async def search_messages(
         self, query: str, *, limit: int = 25, inbox_ids: Sequence[str] | None = None
     ) -> list[Message]:
-        job = partial(
-            conversations.search_messages, query=query, limit=limit, inbox_ids=inbox_ids
-        )
+        job = partial(conversations.search_messages, query=query, limit=limit, inbox_ids=inbox_ids)
         return await self.engine.read(job)
 
     # --- outbox -------------------------------------------------------------------------
