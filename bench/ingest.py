@@ -69,7 +69,8 @@ def _serve(kind: str, db: str) -> None:
 
         async def stats(request: web.Request) -> web.Response:  # bench-only, not in the product
             engine = request.app[STORE_KEY].engine
-            return web.json_response({"batches": engine.batches, "jobs": engine.jobs})
+            cpu = time.process_time()  # all threads of the server process
+            return web.json_response({"batches": engine.batches, "jobs": engine.jobs, "cpu": cpu})
 
         app.router.add_get("/_bench/stats", stats)
     else:
@@ -231,9 +232,12 @@ async def hub_phases(db: str, quick: bool, notes: list[str]) -> dict[str, Any]:
                 before_count = stored_messages(db)
                 async with session.get(server.base + "/_bench/stats") as r:
                     before = await r.json()
+                wall, cpu = time.perf_counter(), time.process_time()
                 res = await run()
+                wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
                 async with session.get(server.base + "/_bench/stats") as r:
                     after = await r.json()
+                server_cpu = after["cpu"] - before["cpu"]
                 stored = stored_messages(db) - before_count
                 jobs, batches = after["jobs"] - before["jobs"], after["batches"] - before["batches"]
                 statuses: Counter[int] = res[-1]
@@ -242,7 +246,9 @@ async def hub_phases(db: str, quick: bool, notes: list[str]) -> dict[str, Any]:
                     f"{name}: sent {sent:,} msgs, stored {stored:,}"
                     f"{'' if stored == sent else ' (MISMATCH)'}, statuses {dict(statuses)}"
                     f"{f' NON-2xx {bad}' if bad else ''}; group commit: {jobs:,} writes in "
-                    f"{batches:,} commits, avg {jobs / max(batches, 1):.1f}/commit"
+                    f"{batches:,} commits, avg {jobs / max(batches, 1):.1f}/commit; CPU: server "
+                    f"{server_cpu / wall:.2f} core ({server_cpu / sent * 1e6:,.0f} us/msg), "
+                    f"load generator {cpu / wall:.2f} core"
                 )
                 return res
 

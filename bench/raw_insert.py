@@ -7,7 +7,9 @@ ingest path that does more work per row should be compared against it, measured 
 
 Script mode (`python bench/raw_insert.py [--quick]`) prints the batched rates at synchronous=FULL
 and NORMAL beside a same-run baseline of one commit per row, and checks that batching gains at
-least 5x over it (PERFORMANCE.md measured ~11x).
+least 5x over it at FULL, where it saves an fsync per row (PERFORMANCE.md measured ~11x), and
+at least 2x at NORMAL, where a commit costs no fsync and batching saves only the thread hops
+and the per-commit WAL work.
 """
 
 from __future__ import annotations
@@ -44,7 +46,8 @@ INSERT_SQL = (
     "INSERT INTO bench_messages (id, conversation_id, customer_id, direction, channel, text,"
     " provider_id, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
 )
-MIN_GAIN = 5.0  # batched executemany+commit must beat one commit per row by this factor
+# batched executemany+commit must beat one commit per row by this factor, per synchronous mode
+MIN_GAIN = {"FULL": 5.0, "NORMAL": 2.0}
 
 
 def _rows(count: int, start_ms: int = 1_700_000_000_000) -> Iterator[tuple[object, ...]]:
@@ -144,8 +147,8 @@ async def _main(quick: bool) -> None:
                 sync,
                 f"{batched:,.0f}",
                 f"{gain:.1f}x",
-                f">= {MIN_GAIN:.0f}x",
-                verdict(gain, MIN_GAIN, lower_is_better=False),
+                f">= {MIN_GAIN[sync]:.0f}x",
+                verdict(gain, MIN_GAIN[sync], lower_is_better=False),
             ]
         )
     print_table(

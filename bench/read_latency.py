@@ -96,10 +96,11 @@ async def deep_cursors(store: Store, size: Size) -> list[tuple[str, int, str, st
     """Per assignee: (assignee, last_message_at, id, cursor) after following DEEP_PAGES pages."""
     out = []
     for i in range(size.assignees):
-        flt, cursor = ConversationFilter(assignee_id=agent_id(i)), None
+        flt, cursor = ConversationFilter(assignee_id=agent_id(i)), ""
         for _ in range(DEEP_PAGES):
-            cursor = (await store.list_conversations(flt, limit=25, cursor=cursor)).next_cursor
-            assert cursor is not None, "too few conversations per assignee for the deep page"
+            page = await store.list_conversations(flt, limit=25, cursor=cursor or None)
+            assert page.next_cursor, "too few conversations per assignee for the deep page"
+            cursor = page.next_cursor
         at, cid = decode_cursor(cursor, 2)
         out.append((agent_id(i), at, cid, cursor))
     return out
@@ -122,42 +123,49 @@ def raw_aiosqlite(db: aiosqlite.Connection, query: str) -> Callable[[Any], Await
     return run
 
 
+async def measure_query(
+    conn: sqlite3.Connection, db: aiosqlite.Connection, store: Store, query: str, args: list[Any]
+) -> dict[str, Stats]:
+    """Stats per implementation over the same samples, interleaved in ROUNDS after a warm-up."""
+    sync_call = raw_sqlite3(conn, query)
+    async_calls = {"aiosqlite": raw_aiosqlite(db, query), "store": store_call(store, query)}
+
+    async def timed(name: str, part: list[Any]) -> Stats:
+        if name == "sqlite3":
+            return time_sync(sync_call, part)
+        return await time_async(async_calls[name], part)
+
+    ms: dict[str, list[float]] = {"sqlite3": [], "aiosqlite": [], "store": []}
+    for name in ms:
+        await timed(name, args[:WARMUP])
+    measured = args[WARMUP:]
+    chunk = len(measured) // ROUNDS
+    for r in range(ROUNDS):
+        for name in ms:
+            ms[name] += (await timed(name, measured[r * chunk : (r + 1) * chunk])).samples
+    return {name: Stats(values) for name, values in ms.items()}
+
+
 async def measure_idle(
     path: str, store: Store, samples: dict[str, list[Any]]
 ) -> dict[str, dict[str, Stats]]:
-    """Per query, per implementation: stats over the same samples, interleaved in ROUNDS."""
+    """Per query, per implementation: raw sqlite3, raw aiosqlite and the Store, idle."""
     conn = sqlite3.connect(path, isolation_level=None)
     db = await aiosqlite.connect(path, isolation_level=None)
     for pragma in ("journal_mode=WAL", "cache_size=-65536"):  # as the Store's reader has
         conn.execute(f"PRAGMA {pragma}")
         await db.execute(f"PRAGMA {pragma}")
-    out: dict[str, dict[str, Stats]] = {}
     try:
-        for query, args in samples.items():
-            # sleep(0, x) wraps the synchronous sqlite3 timing in an awaitable like the others
-            runners: dict[str, Callable[[list[Any]], Awaitable[Stats]]] = {
-                "sqlite3": lambda a, q=query: asyncio.sleep(0, time_sync(raw_sqlite3(conn, q), a)),
-                "aiosqlite": lambda a, q=query: time_async(raw_aiosqlite(db, q), a),
-                "store": lambda a, q=query: time_async(store_call(store, q), a),
-            }
-            ms: dict[str, list[float]] = {name: [] for name in runners}
-            for run in runners.values():
-                await run(args[:WARMUP])
-            measured = args[WARMUP:]
-            chunk = len(measured) // ROUNDS
-            for r in range(ROUNDS):
-                for name, run in runners.items():
-                    ms[name] += (await run(measured[r * chunk : (r + 1) * chunk])).samples
-            out[query] = {name: Stats(values) for name, values in ms.items()}
+        return {q: await measure_query(conn, db, store, q, a) for q, a in samples.items()}
     finally:
         conn.close()
         await db.close()
-    return out
 
 
 async def ingest_loop(store: Store, stop: asyncio.Event, size: Size, latencies: list[float]) -> int:
     """Ingest INGEST_RATE msg/s from existing customers' addresses until stop; returns skips."""
-    rng, loop, tasks, n, skipped = random.Random(7), asyncio.get_running_loop(), set(), 0, 0
+    rng, loop, n, skipped = random.Random(7), asyncio.get_running_loop(), 0, 0
+    tasks: set[asyncio.Task[None]] = set()
 
     async def one(i: int) -> None:
         sender = address(rng.randrange(size.customers))
@@ -189,7 +197,7 @@ async def ingest_loop(store: Store, stop: asyncio.Event, size: Size, latencies: 
 async def measure_under_ingest(
     store: Store, samples: dict[str, list[Any]], size: Size
 ) -> tuple[dict[str, Stats], str]:
-    stop, latencies = asyncio.Event(), []
+    stop, latencies = asyncio.Event(), list[float]()
     engine = getattr(store, "engine", None)
     batches0, jobs0 = getattr(engine, "batches", 0), getattr(engine, "jobs", 0)
     start = now_ns()

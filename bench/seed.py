@@ -31,6 +31,11 @@ DAY_MS = 86_400_000
 INBOXES = (("inb_email", "Support email", "email"), ("inb_sms", "SMS", "sms"),
            ("inb_chat", "Web chat", "webchat"))  # fmt: skip
 STATUSES = ("resolved",) * 5 + ("open",) * 3 + ("pending", "snoozed")
+CONVERSATION_COLUMNS = (
+    "id, customer_id, inbox_id, channel, status, priority, assignee_id, team_id, tags, subject,"
+    " created_at, updated_at, last_message_at, first_response_at, resolved_at, snoozed_until,"
+    " unread_count, message_count"
+)
 WORDS = "order refund invoice delivery late broken account password thanks please help".split()
 
 
@@ -121,7 +126,10 @@ def _bulk_load(path: str, size: Size) -> None:
         conn.executemany(sql, rows)
         conn.execute("COMMIT")
 
-    load("INSERT INTO teams VALUES (?, ?, ?)", [("tea_support", "Support", BASE_MS)])
+    load(
+        "INSERT INTO teams (id, name, created_at) VALUES (?, ?, ?)",
+        [("tea_support", "Support", BASE_MS)],
+    )
     load(
         "INSERT INTO agents (id, email, name, role, created_at) VALUES (?, ?, ?, 'agent', ?)",
         [(agent_id(i), f"agent{i}@hub.test", f"Agent {i}", BASE_MS) for i in range(size.assignees)],
@@ -136,11 +144,13 @@ def _bulk_load(path: str, size: Size) -> None:
         ((customer_id(i), f"Customer {i}", t, t) for i, t in enumerate(created)),
     )
     load(
-        "INSERT INTO identities VALUES (?, ?, 'email', ?, ?)",
+        "INSERT INTO identities (id, customer_id, kind, address, created_at)"
+        " VALUES (?, ?, 'email', ?, ?)",
         ((f"idn_{i:07d}", customer_id(i), address(i), t) for i, t in enumerate(created)),
     )
     conversations = _conversations(size, rng)
-    load(f"INSERT INTO conversations VALUES ({', '.join('?' * 18)})", conversations)
+    load(f"INSERT INTO conversations ({CONVERSATION_COLUMNS}) VALUES ({', '.join('?' * 18)})",
+         conversations)  # fmt: skip
     load(
         "INSERT INTO messages (id, conversation_id, customer_id, direction, kind, channel, text,"
         " provider_id, thread_key, sender, author_id, delivery_status, created_at)"

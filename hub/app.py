@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 import re
 from collections.abc import AsyncIterator
@@ -9,7 +11,7 @@ from collections.abc import AsyncIterator
 from aiohttp import web
 
 from channels.base import Channel, ChannelContext, channel_class, channel_names
-from hub.actions import ActionContext, do_ingest
+from hub.actions import ActionContext, do_ingest, do_wake_snoozed
 from hub.config import HubConfig
 from hub.events import EventBus
 from hub.keys import ACTIONS_KEY, BUS_KEY, CHANNELS_KEY, CONFIG_KEY, OUTBOX_KEY, STORE_KEY
@@ -22,6 +24,7 @@ from hub.web.jsonio import json_response
 from hub.web.middleware import error_middleware
 
 log = logging.getLogger(__name__)
+SNOOZE_TICK_SECONDS = 5.0
 
 
 def redact_url(url: str) -> str:
@@ -78,6 +81,25 @@ async def _channels_ctx(app: web.Application) -> AsyncIterator[None]:
         await channel.stop()
 
 
+async def _snooze_ctx(app: web.Application) -> AsyncIterator[None]:
+    """Reopen snoozed conversations when their time comes (checked every few seconds)."""
+    ctx = app[ACTIONS_KEY]
+
+    async def loop() -> None:
+        while True:
+            try:
+                await do_wake_snoozed(ctx)
+            except Exception:  # a failed round is retried on the next tick
+                log.exception("waking snoozed conversations failed")
+            await asyncio.sleep(SNOOZE_TICK_SECONDS)
+
+    task = asyncio.get_running_loop().create_task(loop(), name="snooze-waker")
+    yield
+    task.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await task
+
+
 async def healthz(request: web.Request) -> web.Response:
     """Liveness plus a cheap store read."""
     store = request.app[STORE_KEY]
@@ -92,7 +114,7 @@ def create_app(config: HubConfig) -> web.Application:
         middlewares=[error_middleware], client_max_size=config.server.max_body_bytes
     )
     app[CONFIG_KEY] = config
-    app.cleanup_ctx.extend([_store_ctx, _core_ctx, _channels_ctx])
+    app.cleanup_ctx.extend([_store_ctx, _core_ctx, _channels_ctx, _snooze_ctx])
     app.router.add_get("/healthz", healthz)
     app.add_subapp("/api", create_api_app(config))
     return app

@@ -251,7 +251,7 @@ class Store(Protocol):
         """Store an outbound message and its outbox entry; idempotent on the key."""
 
     async def claim_outbox(self, now: datetime, *, limit: int = 50) -> list[OutboxEntry]:
-        """Due entries, marked as sending so no other dispatcher takes them."""
+        """Due entries (and ones stuck sending for 5 minutes), marked sending, attempts + 1."""
 
     async def get_outbox(self, outbox_id: str) -> OutboxEntry | None:
         """One outbox entry."""

@@ -3,7 +3,9 @@
 The suite speaks only the `Store` protocol and `hub.model`, so a new backend joins by adding
 one entry to BACKENDS: an async context manager that, given the test's tmp_path, yields a
 factory of new, unopened stores on one fresh, empty data set (two stores from the same
-factory see the same data, which the reopen tests rely on) and cleans up afterwards.
+factory see the same data, which the reopen tests rely on) and cleans up afterwards. A
+backend that needs a server (MongoDB at HUB_TEST_MONGO_URL) calls pytest.skip() in its
+context manager when the server is not configured.
 """
 
 from __future__ import annotations
@@ -33,6 +35,8 @@ from hub.store.base import IngestRequest
 
 StoreFactory = Callable[[], Store]
 Backend = Callable[[Path], AbstractAsyncContextManager[StoreFactory]]
+
+Clock = Callable[[], datetime]
 
 REOPEN_WINDOW = timedelta(days=7)
 
@@ -67,7 +71,7 @@ async def store(store_factory: StoreFactory) -> AsyncIterator[Store]:
 
 
 @pytest.fixture
-def clock() -> Callable[[], datetime]:
+def clock() -> Clock:
     """Strictly increasing times one second apart, starting at the current time."""
     start = utcnow()
     ticks = itertools.count()

@@ -7,10 +7,17 @@ import asyncio
 import pytest
 
 from hub.errors import Conflict, NotFound
-from hub.model import Role, utcnow
+from hub.model import Agent, Role, utcnow
 from hub.store import Store
 
 from .conftest import IngestHelper, StoreFactory
+
+
+async def _agent(store: Store, email: str = "ada@example.com", name: str = "Ada") -> Agent:
+    return await store.create_agent(
+        email=email, name=name, role=Role.AGENT, password_hash=None, team_ids=(), now=utcnow()
+    )
+
 
 # --- lifecycle and counts ------------------------------------------------------------
 
@@ -144,10 +151,9 @@ async def test_create_agent_round_trips_every_field(store: Store) -> None:
 
 
 async def test_create_agent_with_a_duplicate_email_conflicts(store: Store) -> None:
-    kw = {"role": Role.AGENT, "password_hash": None, "team_ids": ()}
-    await store.create_agent(email="ada@example.com", name="Ada", now=utcnow(), **kw)
+    await _agent(store, "ada@example.com", "Ada")
     with pytest.raises(Conflict):
-        await store.create_agent(email="ada@example.com", name="Other", now=utcnow(), **kw)
+        await _agent(store, "ada@example.com", "Other")
     assert len(await store.list_agents()) == 1
 
 
@@ -171,28 +177,14 @@ async def test_get_agent_of_an_unknown_id_is_none(store: Store) -> None:
 
 
 async def test_get_agent_by_email_finds_the_agent(store: Store) -> None:
-    agent = await store.create_agent(
-        email="ada@example.com",
-        name="Ada",
-        role=Role.AGENT,
-        password_hash=None,
-        team_ids=(),
-        now=utcnow(),
-    )
+    agent = await _agent(store, "ada@example.com")
     assert await store.get_agent_by_email("ada@example.com") == agent
     assert await store.get_agent_by_email("bob@example.com") is None
 
 
 async def test_list_agents_orders_by_name(store: Store) -> None:
     for name in ("Zoe", "Ada", "Max"):
-        await store.create_agent(
-            email=f"{name.lower()}@example.com",
-            name=name,
-            role=Role.AGENT,
-            password_hash=None,
-            team_ids=(),
-            now=utcnow(),
-        )
+        await _agent(store, f"{name.lower()}@example.com", name)
     assert [a.name for a in await store.list_agents()] == ["Ada", "Max", "Zoe"]
 
 
@@ -233,15 +225,8 @@ async def test_list_inboxes_orders_by_name(store: Store) -> None:
 # --- API tokens -----------------------------------------------------------------------
 
 
-async def _agent(store: Store, email: str = "ada@example.com") -> str:
-    agent = await store.create_agent(
-        email=email, name="Ada", role=Role.AGENT, password_hash=None, team_ids=(), now=utcnow()
-    )
-    return agent.id
-
-
 async def test_agent_for_token_returns_the_agent_and_token(store: Store) -> None:
-    agent_id = await _agent(store)
+    agent_id = (await _agent(store)).id
     now = utcnow()
     token = await store.create_token(agent_id=agent_id, name="cli", token_hash="h1", now=now)
     assert (token.agent_id, token.name, token.created_at) == (agent_id, "cli", now)
@@ -261,14 +246,14 @@ async def test_create_token_for_an_unknown_agent_is_not_found(store: Store) -> N
 
 
 async def test_revoked_token_no_longer_authenticates(store: Store) -> None:
-    agent_id = await _agent(store)
+    agent_id = (await _agent(store)).id
     token = await store.create_token(agent_id=agent_id, name="cli", token_hash="h1", now=utcnow())
     assert await store.revoke_token(token.id, now=utcnow()) is True
     assert await store.agent_for_token("h1") is None
 
 
 async def test_revoking_a_token_twice_returns_false_the_second_time(store: Store) -> None:
-    agent_id = await _agent(store)
+    agent_id = (await _agent(store)).id
     token = await store.create_token(agent_id=agent_id, name="cli", token_hash="h1", now=utcnow())
     assert await store.revoke_token(token.id, now=utcnow()) is True
     assert await store.revoke_token(token.id, now=utcnow()) is False
@@ -279,8 +264,8 @@ async def test_revoking_an_unknown_token_returns_false(store: Store) -> None:
 
 
 async def test_list_tokens_returns_only_the_agents_live_tokens(store: Store) -> None:
-    ada = await _agent(store, "ada@example.com")
-    bob = await _agent(store, "bob@example.com")
+    ada = (await _agent(store, "ada@example.com")).id
+    bob = (await _agent(store, "bob@example.com")).id
     kept = await store.create_token(agent_id=ada, name="a", token_hash="h1", now=utcnow())
     revoked = await store.create_token(agent_id=ada, name="b", token_hash="h2", now=utcnow())
     await store.create_token(agent_id=bob, name="c", token_hash="h3", now=utcnow())

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
-from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 
@@ -24,9 +24,7 @@ from hub.model import (
 from hub.store import Store
 from hub.store.base import ConversationPatch
 
-from .conftest import IngestHelper
-
-Clock = Callable[[], datetime]
+from .conftest import Clock, IngestHelper
 
 
 async def _all(store: Store, flt: ConversationFilter, limit: int = 100) -> list[Conversation]:
@@ -40,8 +38,8 @@ async def _all(store: Store, flt: ConversationFilter, limit: int = 100) -> list[
             return out
 
 
-async def _ids(store: Store, **fields: object) -> set[str]:
-    return {c.id for c in await _all(store, ConversationFilter(**fields))}  # type: ignore[arg-type]
+async def _ids(store: Store, **fields: Any) -> set[str]:
+    return {c.id for c in await _all(store, ConversationFilter(**fields))}
 
 
 @dataclasses.dataclass

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
 from datetime import datetime
 
 import pytest
@@ -12,9 +11,8 @@ from hub.errors import Conflict, InvalidInput, NotFound
 from hub.model import Customer, IdentityKind, utcnow
 from hub.store import Store
 
-from .conftest import IngestHelper
+from .conftest import Clock, IngestHelper
 
-Clock = Callable[[], datetime]
 EMAIL, PHONE = IdentityKind.EMAIL, IdentityKind.PHONE
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
 from datetime import datetime, timedelta
 
 import pytest
@@ -22,9 +21,7 @@ from hub.model import (
 from hub.store import Store
 from hub.store.base import ConversationPatch
 
-from .conftest import InboundBuilder, IngestHelper
-
-Clock = Callable[[], datetime]
+from .conftest import Clock, InboundBuilder, IngestHelper
 
 
 async def _resolve(store: Store, conversation_id: str, at: datetime) -> None:

@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 import pytest
 
@@ -13,9 +12,8 @@ from hub.model import Customer, CustomerFile, IdentityKind, Inbox, Message, Stat
 from hub.store import Store
 from hub.store.base import ConversationPatch
 
-from .conftest import IngestHelper
+from .conftest import Clock, IngestHelper
 
-Clock = Callable[[], datetime]
 EMAIL, PHONE = IdentityKind.EMAIL, IdentityKind.PHONE
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import datetime
 
 import pytest
@@ -12,9 +11,7 @@ from hub.model import Agent, Direction, Inbox, Message, MessageKind, utcnow
 from hub.store import Store
 from hub.store.base import NewMessage
 
-from .conftest import IngestHelper
-
-Clock = Callable[[], datetime]
+from .conftest import Clock, IngestHelper
 
 
 def _note(conversation_id: str, text: str, author: Agent, at: datetime) -> NewMessage:

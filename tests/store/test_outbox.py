@@ -25,8 +25,6 @@ from hub.store.base import NewMessage, ReplyRequest, ReplyResult, SendResult
 
 from .conftest import IngestHelper
 
-Clock = Callable[[], datetime]
-
 
 @pytest.fixture
 async def conversation(ingest: IngestHelper) -> Conversation:
@@ -330,3 +328,15 @@ async def test_set_delivery_status_failed_is_always_allowed(store: Store, reply:
     )
     assert failed is not None
     assert (failed.delivery_status, failed.error) == (DeliveryStatus.FAILED, "bounced")
+
+
+async def test_an_entry_stuck_sending_is_reclaimed_after_the_lease(
+    store: Store, reply: Reply
+) -> None:
+    await reply()
+    now = utcnow()
+    [first] = await store.claim_outbox(now)
+    assert await store.claim_outbox(now + timedelta(minutes=1)) == []
+    [again] = await store.claim_outbox(now + timedelta(minutes=6))
+    assert again.id == first.id
+    assert again.attempts == first.attempts + 1

@@ -278,3 +278,23 @@ async def test_unknown_conversation_is_404_json(client: TestClient, world: World
     resp = await client.get("/api/v1/conversations/cnv_nope", headers=world.auth())
     assert resp.status == 404
     assert (await resp.json())["error"]["code"] == "conversation_not_found"
+
+
+async def test_snoozed_conversation_reopens_when_its_time_comes(
+    client: TestClient, world: World
+) -> None:
+    cid = (await _ingest(client, world, "z1"))["conversation_id"]
+    soon = (utcnow() + timedelta(milliseconds=300)).isoformat()
+    resp = await client.patch(
+        f"/api/v1/conversations/{cid}",
+        headers=world.auth(),
+        json={"status": "snoozed", "snoozed_until": soon},
+    )
+    assert resp.status == 200
+    store = client.app[STORE_KEY]
+
+    async def reopened() -> bool:
+        c = await store.get_conversation(cid)
+        return c is not None and c.status == "open" and c.snoozed_until is None
+
+    await _wait_for(reopened, within=8.0)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 import sqlite3
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from hub.errors import InvalidInput, NotFound
@@ -25,6 +25,8 @@ from hub.store.base import ConversationPatch, NewMessage, ReplyRequest, ReplyRes
 from hub.store.sqlite import rows
 from hub.store.sqlite.ingest import load_conversation
 from hub.store.sqlite.rows import dumps, ms
+
+SENDING_LEASE = timedelta(minutes=5)
 
 _COLUMN_FOR_PATCH = {
     "status": lambda v: v.value,
@@ -236,7 +238,7 @@ def search_messages(
         )
         params += list(inbox_ids)
     found = conn.execute(
-        "SELECT m.* FROM messages_fts f JOIN messages m ON m.rowid = f.rowid"
+        "SELECT m.* FROM messages_fts f JOIN messages m ON m.seq = f.rowid"
         f" WHERE messages_fts MATCH ?{extra} ORDER BY f.rank LIMIT ?",
         (*params, limit),
     ).fetchall()
@@ -290,10 +292,12 @@ def enqueue_reply(conn: sqlite3.Connection, req: ReplyRequest) -> ReplyResult:
 
 
 def claim_outbox(conn: sqlite3.Connection, now: datetime, limit: int) -> list[OutboxEntry]:
+    # an entry left 'sending' past the lease belongs to a dispatcher that died mid-send
+    stale = ms(now - SENDING_LEASE)
     found = conn.execute(
-        "SELECT id FROM outbox WHERE status = 'queued' AND next_attempt_at <= ?"
-        " ORDER BY next_attempt_at LIMIT ?",
-        (ms(now), limit),
+        "SELECT id FROM outbox WHERE (status = 'queued' AND next_attempt_at <= ?)"
+        " OR (status = 'sending' AND updated_at <= ?) ORDER BY next_attempt_at LIMIT ?",
+        (ms(now), stale, limit),
     ).fetchall()
     ids = [r["id"] for r in found]
     if not ids:
@@ -301,7 +305,7 @@ def claim_outbox(conn: sqlite3.Connection, now: datetime, limit: int) -> list[Ou
     marks = ",".join("?" * len(ids))
     conn.execute(
         f"UPDATE outbox SET status = 'sending', attempts = attempts + 1, updated_at = ?"
-        f" WHERE id IN ({marks}) AND status = 'queued'",
+        f" WHERE id IN ({marks})",
         (ms(now), *ids),
     )
     claimed = conn.execute(

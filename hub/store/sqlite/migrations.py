@@ -94,8 +94,11 @@ MIGRATIONS: tuple[str, ...] = (
         PRIMARY KEY (tag, conversation_id)
     ) WITHOUT ROWID;
 
+    -- seq is the stable integer key FTS5 points at: an implicit rowid may be renumbered
+    -- by VACUUM when the primary key is TEXT, which would silently break search
     CREATE TABLE messages (
-        id TEXT PRIMARY KEY,
+        seq INTEGER PRIMARY KEY,
+        id TEXT NOT NULL UNIQUE,
         conversation_id TEXT NOT NULL REFERENCES conversations(id),
         customer_id TEXT NOT NULL,
         direction TEXT NOT NULL,
@@ -120,18 +123,18 @@ MIGRATIONS: tuple[str, ...] = (
     CREATE INDEX messages_customer ON messages(customer_id);
 
     CREATE VIRTUAL TABLE messages_fts USING fts5(
-        text, content='messages', content_rowid='rowid', tokenize='unicode61 remove_diacritics 2'
+        text, content='messages', content_rowid='seq', tokenize='unicode61 remove_diacritics 2'
     );
     CREATE TRIGGER messages_fts_insert AFTER INSERT ON messages WHEN new.text IS NOT NULL BEGIN
-        INSERT INTO messages_fts(rowid, text) VALUES (new.rowid, new.text);
+        INSERT INTO messages_fts(rowid, text) VALUES (new.seq, new.text);
     END;
     CREATE TRIGGER messages_fts_delete AFTER DELETE ON messages WHEN old.text IS NOT NULL BEGIN
-        INSERT INTO messages_fts(messages_fts, rowid, text) VALUES ('delete', old.rowid, old.text);
+        INSERT INTO messages_fts(messages_fts, rowid, text) VALUES ('delete', old.seq, old.text);
     END;
     CREATE TRIGGER messages_fts_update AFTER UPDATE OF text ON messages BEGIN
         INSERT INTO messages_fts(messages_fts, rowid, text)
-            SELECT 'delete', old.rowid, old.text WHERE old.text IS NOT NULL;
-        INSERT INTO messages_fts(rowid, text) SELECT new.rowid, new.text WHERE new.text IS NOT NULL;
+            SELECT 'delete', old.seq, old.text WHERE old.text IS NOT NULL;
+        INSERT INTO messages_fts(rowid, text) SELECT new.seq, new.text WHERE new.text IS NOT NULL;
     END;
 
     CREATE TABLE outbox (

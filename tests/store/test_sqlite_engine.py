@@ -1,0 +1,67 @@
+"""SQLite backend specifics: group commit batches writes; search survives VACUUM."""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+from datetime import timedelta
+from pathlib import Path
+
+from hub.model import IdentityKind, Inbound, utcnow
+from hub.store.base import IngestRequest
+from hub.store.sqlite.store import SqliteStore
+
+
+def _req(inbox_id: str, i: int) -> IngestRequest:
+    inbound = Inbound(
+        channel="api",
+        inbox_id=inbox_id,
+        provider_id=f"p{i}",
+        sender_kind=IdentityKind.EMAIL,
+        sender=f"c{i % 7}@x.example",
+        text=f"parcel number {i}",
+    )
+    return IngestRequest(
+        inbound=inbound,
+        sender=f"c{i % 7}@x.example",
+        received_at=utcnow(),
+        reopen_window=timedelta(days=7),
+    )
+
+
+async def test_concurrent_ingests_share_commits(tmp_path: Path) -> None:
+    store = SqliteStore(str(tmp_path / "g.db"))
+    await store.open()
+    try:
+        inbox = await store.create_inbox(
+            name="i", channel="api", team_id=None, config={}, now=utcnow()
+        )
+        batches_before = store.engine.batches
+        await asyncio.gather(*(store.ingest(_req(inbox.id, i)) for i in range(500)))
+        batches = store.engine.batches - batches_before
+        assert (await store.counts())["messages"] == 500
+        assert batches < 100, f"500 concurrent ingests took {batches} commits"
+    finally:
+        await store.close()
+
+
+async def test_search_still_finds_messages_after_vacuum(tmp_path: Path) -> None:
+    path = tmp_path / "v.db"
+    store = SqliteStore(str(path))
+    await store.open()
+    inbox = await store.create_inbox(name="i", channel="api", team_id=None, config={}, now=utcnow())
+    for i in range(30):
+        await store.ingest(_req(inbox.id, i))
+    await store.close()
+    conn = sqlite3.connect(path)
+    conn.execute("DELETE FROM messages WHERE provider_id IN ('p1', 'p2', 'p3')")
+    conn.commit()
+    conn.execute("VACUUM")
+    conn.close()
+    store = SqliteStore(str(path))
+    await store.open()
+    try:
+        found = await store.search_messages("number 17")
+        assert [m.provider_id for m in found] == ["p17"]
+    finally:
+        await store.close()
