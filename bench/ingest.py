@@ -8,8 +8,8 @@ server each get one of the two vCPUs. Phases, all on 127.0.0.1:
 
   single   64 concurrent workers POST one message each time (20,000; --quick 3,000)
   batch    8 concurrent workers POST /api/v1/inbound/batch with 100 messages each
-  latency  open loop at 1,000 msg/s for 10 s (--quick 3 s); latency is measured from each
-           request's scheduled send time to its 201, so a stalled client cannot hide a stall
+  latency  open loop at 1,000 msg/s for 10 s (--quick 3 s): sends are scheduled on a clock,
+           whatever the answers; latency is send -> 201 of each request
   baseline raw_aiosqlite_insert_rate(50,000 rows, batch 100, FULL) and a trivial aiohttp
            POST -> 201 {} server in its own process, driven by the same load generator
 
@@ -33,7 +33,7 @@ import sys
 import tempfile
 import time
 from collections import Counter
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -47,7 +47,6 @@ from bench.raw_insert import raw_aiosqlite_insert_rate
 
 TARGET_RATE, TARGET_P99_MS, PACED_RATE = 5_000.0, 20.0, 1_000
 CUSTOMERS, BATCH, BATCH_WORKERS, WORKERS = 1_000, 100, 8, 64
-Result = tuple[float, Counter[int]]  # msg/s, HTTP status counts
 
 
 # --- server side (runs in the subprocess) ------------------------------------------------
@@ -56,35 +55,30 @@ def _serve(kind: str, db: str) -> None:
     from aiohttp import web
 
     from hub.cli import _install_uvloop, _tune_gc
+    from hub.keys import STORE_KEY
+
+    async def stats(request: web.Request) -> web.Response:  # bench-only, not in the product
+        engine = request.app[STORE_KEY].engine if kind == "hub" else None
+        counts = {"batches": engine.batches, "jobs": engine.jobs} if engine else {}
+        return web.json_response({"cpu": time.process_time(), **counts})  # all server threads
+
+    async def created(request: web.Request) -> web.Response:
+        await request.read()
+        return web.Response(status=201, body=b"{}", content_type="application/json")
 
     seed: dict[str, Any] = {}
     if kind == "hub":
         from hub.app import create_app
         from hub.config import load_config
-        from hub.keys import STORE_KEY
 
         config = load_config(files=[], env={"HUB_STORE_URL": f"sqlite:///{db}"})
         seed = asyncio.run(_seed(config.store.url))
         app = create_app(config)
-
-        async def stats(request: web.Request) -> web.Response:  # bench-only, not in the product
-            engine = request.app[STORE_KEY].engine
-            cpu = time.process_time()  # all threads of the server process
-            return web.json_response({"batches": engine.batches, "jobs": engine.jobs, "cpu": cpu})
-
-        app.router.add_get("/_bench/stats", stats)
     else:
-
-        async def created(request: web.Request) -> web.Response:
-            await request.read()
-            return web.Response(status=201, body=b"{}", content_type="application/json")
-
-        async def ok(_: web.Request) -> web.Response:
-            return web.json_response({"status": "ok"})
-
         app = web.Application()
         app.router.add_post("/api/v1/inbound", created)
-        app.router.add_get("/healthz", ok)
+        app.router.add_get("/healthz", stats)
+    app.router.add_get("/_bench/stats", stats)
 
     async def on_startup(_: web.Application) -> None:
         _tune_gc()  # the same GC semantics as `hub serve`
@@ -184,25 +178,26 @@ async def closed_loop(
 async def open_loop(
     session: aiohttp.ClientSession, url: str, payloads: Sequence[bytes], rate: int
 ) -> tuple[Stats, float, Counter[int]]:
-    """Send payloads at `rate`/s whatever the answers; ms from scheduled send to answer."""
+    """Send payloads at `rate`/s whatever the answers; ms from each send to its answer."""
     statuses: Counter[int] = Counter()
     lat: list[float] = []
     tasks: list[asyncio.Task[None]] = []
 
-    async def one(data: bytes, due: int) -> None:
+    async def one(data: bytes) -> None:
+        sent_at = now_ns()
         async with session.post(url, data=data) as r:
             await r.read()
             statuses[r.status] += 1
-        lat.append((now_ns() - due) / 1e6)
+        lat.append((now_ns() - sent_at) / 1e6)
 
     start = now_ns()
     sent = 0
     while sent < len(payloads):
         due_count = min(len(payloads), int((now_ns() - start) * rate / 1e9) + 1)
         for i in range(sent, due_count):
-            tasks.append(asyncio.create_task(one(payloads[i], start + int(i * 1e9 / rate))))
+            tasks.append(asyncio.create_task(one(payloads[i])))
         sent = due_count
-        await asyncio.sleep(0.0005)
+        await asyncio.sleep(0.001)  # uvloop timers have 1 ms resolution: 0.0005 would spin
     await asyncio.gather(*tasks)
     return Stats(lat), len(payloads) / ((now_ns() - start) / 1e9), statuses
 
@@ -212,85 +207,66 @@ def stored_messages(db: str) -> int:
         return int(conn.execute("SELECT COUNT(*) FROM messages").fetchone()[0])
 
 
-async def hub_phases(db: str, quick: bool, notes: list[str]) -> dict[str, Any]:
-    """Run single, batch and latency phases against one hub server process."""
-    server = Server("hub", db)
-    out: dict[str, Any] = {}
+async def measured(
+    server: Server, session: aiohttp.ClientSession, name: str, run: Awaitable[Any], sent: int,
+    notes: list[str], db: str | None = None,
+) -> Any:  # fmt: skip
+    """Await a phase; note statuses, stored count, group-commit sizes and CPU of both sides."""
+    stored = -stored_messages(db) if db else 0
+    async with session.get(server.base + "/_bench/stats") as r:
+        before = await r.json()
+    wall, cpu = time.perf_counter(), time.process_time()
+    res = await run
+    wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
+    async with session.get(server.base + "/_bench/stats") as r:
+        after = await r.json()
+    statuses: Counter[int] = res[-1]
+    bad = {k: v for k, v in statuses.items() if k not in (200, 201)}
+    note = f"{name}: {dict(statuses)}{f' NON-2xx {bad}' if bad else ''}"
+    if db:
+        stored += stored_messages(db)
+        jobs, commits = after["jobs"] - before["jobs"], after["batches"] - before["batches"]
+        note += (f", {sent:,} msgs sent, {stored:,} stored{'' if stored == sent else ' MISMATCH'}"
+                 f"; group commit {jobs:,} writes / {commits:,} commits = "
+                 f"{jobs / max(commits, 1):.1f} per commit")  # fmt: skip
+    used = after["cpu"] - before["cpu"]
+    note += f"; CPU: server {used / wall:.2f} core = {used / sent * 1e6:,.0f} us/msg"
+    notes.append(f"{note}, load generator {cpu / wall:.2f} core")
+    return res
+
+
+async def phases(kind: str, db: str, quick: bool, notes: list[str]) -> dict[str, Any]:
+    """Start a server (hub or trivial), run the phases against it, stop it by its PID."""
+    server, out = Server(kind, db), {}
+    n, n_paced = (3_000 if quick else 20_000), PACED_RATE * (3 if quick else 10)
     try:
-        conn = aiohttp.TCPConnector(limit=512)
-        timeout = aiohttp.ClientTimeout(total=60)
+        conn, timeout = aiohttp.TCPConnector(limit=512), aiohttp.ClientTimeout(total=60)
         async with aiohttp.ClientSession(connector=conn, headers=server.headers,
                                          timeout=timeout) as session:  # fmt: skip
             await server.wait_healthy(session)
-            out["pid"] = server.proc.pid
-            inbox, single_url = server.info["inbox"], server.base + "/api/v1/inbound"
-            n_single = 3_000 if quick else 20_000
-            n_batch = 3_000 if quick else 20_000
-            n_paced = PACED_RATE * (3 if quick else 10)
+            hub = db if kind == "hub" else None
 
-            async def measured(name: str, run: Callable[[], Awaitable[Any]], sent: int) -> Any:
-                before_count = stored_messages(db)
-                async with session.get(server.base + "/_bench/stats") as r:
-                    before = await r.json()
-                wall, cpu = time.perf_counter(), time.process_time()
-                res = await run()
-                wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
-                async with session.get(server.base + "/_bench/stats") as r:
-                    after = await r.json()
-                server_cpu = after["cpu"] - before["cpu"]
-                stored = stored_messages(db) - before_count
-                jobs, batches = after["jobs"] - before["jobs"], after["batches"] - before["batches"]
-                statuses: Counter[int] = res[-1]
-                bad = {k: v for k, v in statuses.items() if k not in (200, 201)}
-                notes.append(
-                    f"{name}: sent {sent:,} msgs, stored {stored:,}"
-                    f"{'' if stored == sent else ' (MISMATCH)'}, statuses {dict(statuses)}"
-                    f"{f' NON-2xx {bad}' if bad else ''}; group commit: {jobs:,} writes in "
-                    f"{batches:,} commits, avg {jobs / max(batches, 1):.1f}/commit; CPU: server "
-                    f"{server_cpu / wall:.2f} core ({server_cpu / sent * 1e6:,.0f} us/msg), "
-                    f"load generator {cpu / wall:.2f} core"
-                )
-                return res
+            def measure(name: str, run: Awaitable[Any], sent: int) -> Awaitable[Any]:
+                return measured(server, session, name, run, sent, notes, hub)
 
-            single = [orjson.dumps(b) for b in bodies(inbox, "single", n_single)]
-            out["single"] = await measured(
-                "single", lambda: closed_loop(session, single_url, single, WORKERS), n_single
-            )
-            msgs = bodies(inbox, "batch", n_batch)
-            batches = [
-                orjson.dumps({"messages": msgs[i : i + BATCH]}) for i in range(0, n_batch, BATCH)
-            ]
-            rate, st = await measured(
-                "batch",
-                lambda: closed_loop(session, single_url + "/batch", batches, BATCH_WORKERS),
-                n_batch,
-            )
-            out["batch"] = (rate * BATCH, st)
+            inbox, url = server.info.get("inbox", "inb_x"), server.base + "/api/v1/inbound"
+            single = [orjson.dumps(b) for b in bodies(inbox, "single", n)]
+            run = closed_loop(session, url, single, WORKERS)
+            out["single"] = await measure(f"{kind} single", run, n)
+            if hub:
+                msgs = bodies(inbox, "batch", n)
+                batches = [orjson.dumps({"messages": msgs[i : i + BATCH]})
+                           for i in range(0, n, BATCH)]  # fmt: skip
+                run = closed_loop(session, url + "/batch", batches, BATCH_WORKERS)
+                rate, st = await measure("hub batch", run, n)
+                out["batch"] = (rate * BATCH, st)
             paced = [orjson.dumps(b) for b in bodies(inbox, "paced", n_paced)]
-            out["paced"] = await measured(
-                "latency", lambda: open_loop(session, single_url, paced, PACED_RATE), n_paced
-            )
+            run = open_loop(session, url, paced, PACED_RATE)
+            out["paced"] = await measure(f"{kind} paced", run, n_paced)
     finally:
         server.stop()
-    out["total_stored"] = stored_messages(db)
-    return out
-
-
-async def trivial_phases(quick: bool) -> dict[str, Any]:
-    """The HTTP ceiling: the same load generator against a POST -> 201 {} aiohttp server."""
-    server = Server("trivial", "-")
-    out: dict[str, Any] = {}
-    try:
-        conn = aiohttp.TCPConnector(limit=512)
-        async with aiohttp.ClientSession(connector=conn, headers=server.headers) as session:
-            await server.wait_healthy(session)
-            url = server.base + "/api/v1/inbound"
-            payloads = [orjson.dumps(b) for b in bodies("inb_x", "t", 3_000 if quick else 20_000)]
-            out["single"] = await closed_loop(session, url, payloads, WORKERS)
-            paced = payloads[: PACED_RATE * (3 if quick else 10)]
-            out["paced"] = await open_loop(session, url, paced, PACED_RATE)
-    finally:
-        server.stop()
+    if kind == "hub":
+        notes.append(f"hub server pid {server.proc.pid}; stored at the end {stored_messages(db):,}")
     return out
 
 
@@ -301,8 +277,8 @@ async def _main(quick: bool) -> None:
         raw = await raw_aiosqlite_insert_rate(
             os.path.join(tmp, "raw.db"), 50_000, batch=100, synchronous="FULL"
         )
-        trivial = await trivial_phases(quick)
-        hub = await hub_phases(os.path.join(tmp, "hub.db"), quick, notes)
+        trivial = await phases("trivial", "-", quick, notes)
+        hub = await phases("hub", os.path.join(tmp, "hub.db"), quick, notes)
     (s_rate, _), (b_rate, _) = hub["single"], hub["batch"]
     lat, achieved, _ = hub["paced"]
     t_rate, t_lat = trivial["single"][0], trivial["paced"][0]
@@ -322,7 +298,7 @@ async def _main(quick: bool) -> None:
         ["what", "measured", "baseline (same run)", "target", "result"],
         rows,
     )
-    print(f"\nhub server pid {hub['pid']}; stored at the end: {hub['total_stored']:,}")
+    print()
     for note in notes:
         print("  " + note)
     print(f"bench wall time {time.monotonic() - t0:.1f} s")

@@ -162,11 +162,16 @@ def _bulk_load(path: str, size: Size) -> None:
 
 
 def _publish(path: str, cached: Path) -> None:
-    """Move a finished seed into the cache; the rename makes a half-written cache impossible."""
+    """Move a finished seed into the cache (the rename makes a half-written cache impossible),
+    and delete cached files of an older schema or seed format: they would never be used again."""
     CACHE_DIR.mkdir(exist_ok=True)
     partial = cached.with_suffix(".partial")
     shutil.move(path, partial)
     partial.rename(cached)
+    current = cached.name.rsplit("-", 2)[0]  # hub-v<version>-<digest>-f<format>
+    for old in CACHE_DIR.glob("hub-v*.db"):
+        if not old.name.startswith(current + "-"):
+            old.unlink(missing_ok=True)
 
 
 async def seeded_copy(size: Size, dest_dir: str) -> tuple[str, float | None]:

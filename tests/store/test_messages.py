@@ -62,8 +62,9 @@ async def test_list_messages_pages_messages_of_the_same_millisecond(
 ) -> None:
     at = utcnow()
     made = {(await ingest(text=f"m{i}", at=at)).message.id for i in range(5)}
-    conversation_id = (await ingest(text="last", at=at)).conversation.id
-    made.add((await store.list_messages(conversation_id, limit=1)).items[0].id)
+    last = await ingest(text="last", at=at)
+    conversation_id = last.conversation.id
+    made.add(last.message.id)
     seen: list[str] = []
     cursor: str | None = None
     while True:

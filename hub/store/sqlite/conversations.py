@@ -80,8 +80,8 @@ def list_conversations(
         params.append(flt.tag)
     if cursor:
         at, cid = rows.decode_cursor(cursor, 2)
-        where.append("(c.last_message_at < ? OR (c.last_message_at = ? AND c.id < ?))")
-        params += [at, at, cid]
+        where.append("(c.last_message_at, c.id) < (?, ?)")
+        params += [at, cid]
     clause = f"WHERE {' AND '.join(where)}" if where else ""
     found = conn.execute(
         f"SELECT c.* FROM conversations c {clause}"
@@ -154,8 +154,8 @@ def list_messages(
     extra = ""
     if cursor:
         at, mid = rows.decode_cursor(cursor, 2)
-        extra = " AND (created_at < ? OR (created_at = ? AND id < ?))"
-        params += [at, at, mid]
+        extra = " AND (created_at, id) < (?, ?)"
+        params += [at, mid]
     found = conn.execute(
         f"SELECT * FROM messages WHERE conversation_id = ?{extra}"
         " ORDER BY created_at DESC, id DESC LIMIT ?",

@@ -144,8 +144,8 @@ def list_customers(
         params += [pattern.casefold(), pattern.lower()]
     if cursor:
         created, cid = rows.decode_cursor(cursor, 2)
-        where.append("(c.created_at < ? OR (c.created_at = ? AND c.id < ?))")
-        params += [created, created, cid]
+        where.append("(c.created_at, c.id) < (?, ?)")
+        params += [created, cid]
     found = conn.execute(
         f"SELECT c.* FROM customers c WHERE {' AND '.join(where)}"
         " ORDER BY c.created_at DESC, c.id DESC LIMIT ?",

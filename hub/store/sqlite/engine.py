@@ -72,6 +72,17 @@ def _run_batch(conn: sqlite3.Connection, jobs: list[Job]) -> list[tuple[bool, An
     return results
 
 
+def _in_snapshot(conn: sqlite3.Connection, fn: Callable[[sqlite3.Connection], R]) -> R:
+    """Run a multi-query read in one transaction, so it sees one committed snapshot."""
+    if conn.in_transaction:  # :memory: shares the writer's connection; it is never mid-batch
+        return fn(conn)
+    conn.execute("BEGIN")
+    try:
+        return fn(conn)
+    finally:
+        conn.execute("COMMIT")
+
+
 class SqliteEngine:
     """One writer connection fed by a group-commit queue, and one reader connection."""
 
@@ -130,7 +141,7 @@ class SqliteEngine:
         """Run a read function in the reader's thread (one hop for however many queries)."""
         if self._reader is None:
             raise StoreUnavailable("the store is closed")
-        result: R = await self._reader._execute(fn, self._reader._conn)
+        result: R = await self._reader._execute(_in_snapshot, self._reader._conn, fn)
         return result
 
     async def write(self, fn: Callable[[sqlite3.Connection], R]) -> R:

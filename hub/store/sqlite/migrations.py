@@ -85,7 +85,9 @@ MIGRATIONS: tuple[str, ...] = (
     CREATE INDEX conv_assignee ON conversations(assignee_id, last_message_at DESC, id DESC);
     CREATE INDEX conv_status ON conversations(status, last_message_at DESC, id DESC);
     CREATE INDEX conv_inbox ON conversations(inbox_id, last_message_at DESC, id DESC);
-    CREATE INDEX conv_customer ON conversations(customer_id, inbox_id, status, last_message_at DESC);
+    -- ingest looks up the customer's latest conversation per inbox: equality on both, then
+    -- order, so SQLite never walks a whole inbox newest-first (16 ms at 100k conversations)
+    CREATE INDEX conv_customer ON conversations(customer_id, inbox_id, last_message_at DESC, id DESC);
     CREATE INDEX conv_snoozed ON conversations(snoozed_until) WHERE status = 'snoozed';
 
     CREATE TABLE conversation_tags (
