@@ -15,7 +15,8 @@ MAX_TAGS = 50
 MAX_TAG_LENGTH = 64
 
 
-async def _require(ctx: ActionContext, conversation_id: str) -> Conversation:
+async def require_conversation(ctx: ActionContext, conversation_id: str) -> Conversation:
+    """The conversation, or NotFound with its id."""
     conversation = await ctx.store.get_conversation(conversation_id)
     if conversation is None:
         raise NotFound(
@@ -46,7 +47,7 @@ async def do_set_status(
     snoozed_until: datetime | None = None,
 ) -> Conversation:
     """Open, pend, snooze (needs a future time) or resolve a conversation."""
-    await _require(ctx, conversation_id)
+    await require_conversation(ctx, conversation_id)
     now = ctx.clock()
     if status == Status.SNOOZED:
         if snoozed_until is None:
@@ -97,7 +98,7 @@ async def do_tag(
     replace: Iterable[str] | None = None,
 ) -> Conversation:
     """Add, remove or replace a conversation's tags."""
-    conversation = await _require(ctx, conversation_id)
+    conversation = await require_conversation(ctx, conversation_id)
     if replace is not None:
         tags = clean_tags(replace)
     else:

@@ -6,11 +6,11 @@ import re
 import secrets
 
 from hub.actions.context import ActionContext
-from hub.errors import InvalidInput, NotFound
+from hub.actions.conversations import require_conversation
+from hub.errors import InvalidInput
 from hub.events import EventType
 from hub.model import (
     Attachment,
-    Conversation,
     DeliveryStatus,
     Message,
     MessageKind,
@@ -30,15 +30,6 @@ def _check_text(text: str | None, html: str | None, attachments: tuple[Attachmen
         raise InvalidInput(f"text is longer than {MAX_TEXT} characters", field="text")
 
 
-async def _conversation(ctx: ActionContext, conversation_id: str) -> Conversation:
-    found = await ctx.store.get_conversation(conversation_id)
-    if found is None:
-        raise NotFound(
-            f"conversation {conversation_id!r} does not exist", code="conversation_not_found"
-        )
-    return found
-
-
 async def do_reply(
     ctx: ActionContext,
     conversation_id: str,
@@ -55,7 +46,7 @@ async def do_reply(
         raise InvalidInput(
             "idempotency key must be 1-200 printable ASCII characters", field="idempotency_key"
         )
-    await _conversation(ctx, conversation_id)
+    await require_conversation(ctx, conversation_id)
     key = idempotency_key or f"auto:{secrets.token_hex(16)}"
     result = await ctx.store.enqueue_reply(
         ReplyRequest(
@@ -90,7 +81,7 @@ async def do_note(
 ) -> Message:
     """Add a private note (never sent to the customer)."""
     _check_text(text, None, ())
-    await _conversation(ctx, conversation_id)
+    await require_conversation(ctx, conversation_id)
     message, conversation = await ctx.store.add_note(
         NewMessage(
             conversation_id=conversation_id,

@@ -88,12 +88,7 @@ def list_conversations(
         " ORDER BY c.last_message_at DESC, c.id DESC LIMIT ?",
         (*params, limit + 1),
     ).fetchall()
-    items = tuple(rows.conversation(r) for r in found[:limit])
-    next_cursor = None
-    if len(found) > limit:
-        last = found[limit - 1]
-        next_cursor = rows.encode_cursor(last["last_message_at"], last["id"])
-    return Page(items=items, next_cursor=next_cursor)
+    return rows.keyset_page(found, limit, rows.conversation, "last_message_at")
 
 
 def update_conversation(
@@ -161,12 +156,7 @@ def list_messages(
         " ORDER BY created_at DESC, id DESC LIMIT ?",
         (*params, limit + 1),
     ).fetchall()
-    items = tuple(rows.message(r) for r in found[:limit])
-    next_cursor = None
-    if len(found) > limit:
-        last = found[limit - 1]
-        next_cursor = rows.encode_cursor(last["created_at"], last["id"])
-    return Page(items=items, next_cursor=next_cursor)
+    return rows.keyset_page(found, limit, rows.message, "created_at")
 
 
 def _insert_agent_message(

@@ -151,12 +151,7 @@ def list_customers(
         " ORDER BY c.created_at DESC, c.id DESC LIMIT ?",
         (*params, limit + 1),
     ).fetchall()
-    items = tuple(rows.customer(r) for r in found[:limit])
-    next_cursor = None
-    if len(found) > limit:
-        last = found[limit - 1]
-        next_cursor = rows.encode_cursor(last["created_at"], last["id"])
-    return Page(items=items, next_cursor=next_cursor)
+    return rows.keyset_page(found, limit, rows.customer, "created_at")
 
 
 def customer_file(conn: sqlite3.Connection, customer_id: str) -> CustomerFile | None:

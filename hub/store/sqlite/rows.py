@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import base64
 import sqlite3
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 import orjson
 
@@ -26,6 +27,7 @@ from hub.model import (
     MessageKind,
     OutboxEntry,
     OutboxStatus,
+    Page,
     Priority,
     Role,
     Status,
@@ -35,6 +37,9 @@ from hub.model import (
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _MS = timedelta(milliseconds=1)
+
+
+T = TypeVar("T")
 
 
 def ms(value: datetime | None) -> int | None:
@@ -86,6 +91,17 @@ def decode_cursor(cursor: str, arity: int) -> list[Any]:
     if not isinstance(parts, list) or len(parts) != arity:
         raise InvalidInput("invalid cursor", code="invalid_cursor")
     return parts
+
+
+def keyset_page(
+    found: list[sqlite3.Row], limit: int, convert: Callable[[sqlite3.Row], T], time_column: str
+) -> Page[T]:
+    """A page from `limit + 1` rows ordered by (time_column, id) DESC, with the next cursor."""
+    next_cursor = None
+    if len(found) > limit:
+        last = found[limit - 1]
+        next_cursor = encode_cursor(last[time_column], last["id"])
+    return Page(items=tuple(convert(r) for r in found[:limit]), next_cursor=next_cursor)
 
 
 def customer(row: sqlite3.Row) -> Customer:
