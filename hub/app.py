@@ -14,13 +14,22 @@ from channels.base import Channel, ChannelContext, channel_class, channel_names
 from hub.actions import ActionContext, do_ingest, do_wake_snoozed
 from hub.config import HubConfig
 from hub.events import EventBus
-from hub.keys import ACTIONS_KEY, BUS_KEY, CHANNELS_KEY, CONFIG_KEY, OUTBOX_KEY, STORE_KEY
+from hub.keys import (
+    ACTIONS_KEY,
+    BUS_KEY,
+    CHANNELS_KEY,
+    CONFIG_KEY,
+    LOOKUPS_KEY,
+    OUTBOX_KEY,
+    STORE_KEY,
+)
 from hub.model import Inbound, IngestResult
 from hub.outbox import OutboxDispatcher
 from hub.routing import RoundRobinSelector
 from hub.store import create_store
 from hub.web.api import create_api_app
 from hub.web.jsonio import json_response
+from hub.web.lookups import Lookups
 from hub.web.middleware import error_middleware
 
 log = logging.getLogger(__name__)
@@ -52,6 +61,7 @@ async def _core_ctx(app: web.Application) -> AsyncIterator[None]:
     ctx = ActionContext(store=store, bus=bus, config=config, assigner=assigner)
     app[BUS_KEY] = bus
     app[ACTIONS_KEY] = ctx
+    app[LOOKUPS_KEY] = Lookups(store)
     yield
     bus.close()
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from email.utils import parseaddr
@@ -238,6 +239,7 @@ def normalise_visitor(raw: str) -> str:
     return text
 
 
+@functools.lru_cache(maxsize=65_536)  # pure; the API prechecks and ingest both call it
 def normalise_address(kind: IdentityKind | str, raw: str, *, default_region: str = "US") -> str:
     """Normalise `raw` according to its kind; raise InvalidAddress if it is not valid."""
     try:

@@ -14,6 +14,7 @@ if TYPE_CHECKING:
     from hub.model import Agent
     from hub.outbox import OutboxDispatcher
     from hub.store.base import Store
+    from hub.web.lookups import Lookups
 
 CONFIG_KEY: web.AppKey[HubConfig] = web.AppKey("config")
 STORE_KEY: web.AppKey[Store] = web.AppKey("store")
@@ -21,4 +22,5 @@ BUS_KEY: web.AppKey[EventBus] = web.AppKey("bus")
 ACTIONS_KEY: web.AppKey[ActionContext] = web.AppKey("actions")
 CHANNELS_KEY: web.AppKey[dict[str, Channel]] = web.AppKey("channels")
 OUTBOX_KEY: web.AppKey[OutboxDispatcher] = web.AppKey("outbox")
+LOOKUPS_KEY: web.AppKey[Lookups] = web.AppKey("lookups")
 AGENT_KEY: web.RequestKey[Agent] = web.RequestKey("agent")

@@ -10,7 +10,7 @@ from hub.actions import do_ingest
 from hub.actions.ingest import check_inbound
 from hub.errors import HubError, InvalidInput, NotFound
 from hub.identity import normalise_address
-from hub.keys import ACTIONS_KEY, CONFIG_KEY, STORE_KEY
+from hub.keys import ACTIONS_KEY, CONFIG_KEY, LOOKUPS_KEY, STORE_KEY
 from hub.model import Attachment, Inbound, IngestResult, ThreadHints
 from hub.web.jsonio import error_body, json_response, read_json
 from hub.web.routes import Route, agent_of, require_admin, visible_inbox_ids
@@ -48,7 +48,7 @@ async def _precheck(request: web.Request, inbound: Inbound) -> None:
     normalise_address(
         inbound.sender_kind, inbound.sender, default_region=config.identity.default_region
     )
-    inbox = await request.config_dict[STORE_KEY].get_inbox(inbound.inbox_id)
+    inbox = await request.config_dict[LOOKUPS_KEY].inbox(inbound.inbox_id)
     if inbox is None:
         raise NotFound(f"inbox {inbound.inbox_id!r} does not exist", code="inbox_not_found")
     if inbox.channel != CHANNEL:
@@ -117,7 +117,7 @@ async def post_inbound_batch(request: web.Request) -> web.Response:
 
 async def list_inboxes(request: web.Request) -> web.Response:
     visible = await visible_inbox_ids(request)
-    inboxes = await request.config_dict[STORE_KEY].list_inboxes()
+    inboxes = await request.config_dict[LOOKUPS_KEY].inboxes()
     return json_response(
         {"items": [i for i in inboxes if visible is None or i.id in visible], "next_cursor": None}
     )
@@ -143,6 +143,7 @@ async def create_inbox(request: web.Request) -> web.Response:
         config=body.config,
         now=request.config_dict[ACTIONS_KEY].clock(),
     )
+    request.config_dict[LOOKUPS_KEY].forget()
     return json_response(inbox, status=201)
 
 

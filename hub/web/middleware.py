@@ -10,7 +10,7 @@ from collections.abc import Awaitable, Callable
 from aiohttp import web
 
 from hub.errors import Forbidden, HubError, Unauthorized
-from hub.keys import AGENT_KEY, STORE_KEY
+from hub.keys import AGENT_KEY, LOOKUPS_KEY
 from hub.web.jsonio import error_body, error_response, json_response
 
 log = logging.getLogger(__name__)
@@ -68,7 +68,7 @@ async def token_middleware(request: web.Request, handler: Handler) -> web.Stream
         raise Unauthorized("missing credentials: send 'Authorization: Bearer <token>'")
     if scheme.lower() != "bearer" or not token.strip():
         raise Unauthorized("malformed Authorization header: expected 'Bearer <token>'")
-    found = await request.config_dict[STORE_KEY].agent_for_token(hash_token(token.strip()))
+    found = await request.config_dict[LOOKUPS_KEY].agent_for_token(hash_token(token.strip()))
     if found is None:
         raise Unauthorized("invalid or revoked token", code="invalid_token")
     agent, _ = found

@@ -9,7 +9,7 @@ from aiohttp import web
 from pydantic import BaseModel
 
 from hub.errors import Forbidden
-from hub.keys import AGENT_KEY, STORE_KEY
+from hub.keys import AGENT_KEY, LOOKUPS_KEY
 from hub.model import Agent, Conversation, Role
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
@@ -50,7 +50,7 @@ async def visible_inbox_ids(request: web.Request) -> tuple[str, ...] | None:
     agent = agent_of(request)
     if agent.role == Role.ADMIN:
         return None
-    inboxes = await request.config_dict[STORE_KEY].list_inboxes()
+    inboxes = await request.config_dict[LOOKUPS_KEY].inboxes()
     return tuple(i.id for i in inboxes if i.team_id is None or i.team_id in agent.team_ids)
 
 

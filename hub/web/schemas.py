@@ -56,7 +56,7 @@ class InboundIn(Strict):
     html: Annotated[str, StringConstraints(max_length=1_048_576)] | None = None
     subject: Annotated[str, StringConstraints(max_length=998)] | None = None
     attachments: Annotated[list[AttachmentIn], Field(max_length=50)] = []
-    thread: ThreadIn = ThreadIn()
+    thread: ThreadIn = Field(default_factory=ThreadIn)
     sent_at: datetime | None = Field(default=None, json_schema_extra={"format": "date-time"})
 
     model_config = ConfigDict(

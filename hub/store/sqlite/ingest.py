@@ -71,17 +71,29 @@ def _by_thread(conn: sqlite3.Connection, req: IngestRequest) -> Conversation | N
     return rows.conversation(row) if row else None
 
 
-def _latest(
-    conn: sqlite3.Connection, customer_id: str, inbox_id: str, resolved: bool
-) -> Conversation | None:
-    op = "=" if resolved else "!="
-    order = "resolved_at" if resolved else "last_message_at"
-    row = conn.execute(
-        f"SELECT * FROM conversations WHERE customer_id = ? AND inbox_id = ? AND status {op} ?"
-        f" ORDER BY {order} DESC LIMIT 1",
-        (customer_id, inbox_id, Status.RESOLVED.value),
-    ).fetchone()
-    return rows.conversation(row) if row else None
+def _recent(
+    conn: sqlite3.Connection, customer_id: str, inbox_id: str
+) -> tuple[Conversation | None, Conversation | None]:
+    """The customer's latest unresolved and latest resolved conversation in an inbox.
+
+    One indexed query (conv_customer) instead of two; a customer has few conversations
+    per inbox, and the 20 most recent are plenty to find both.
+    """
+    found = conn.execute(
+        "SELECT * FROM conversations WHERE customer_id = ? AND inbox_id = ?"
+        " ORDER BY last_message_at DESC, id DESC LIMIT 20",
+        (customer_id, inbox_id),
+    ).fetchall()
+    unresolved = next((r for r in found if r["status"] != Status.RESOLVED.value), None)
+    resolved = max(
+        (r for r in found if r["status"] == Status.RESOLVED.value and r["resolved_at"]),
+        key=lambda r: r["resolved_at"],
+        default=None,
+    )
+    return (
+        rows.conversation(unresolved) if unresolved else None,
+        rows.conversation(resolved) if resolved else None,
+    )
 
 
 def _duplicate(conn: sqlite3.Connection, req: IngestRequest) -> IngestResult | None:
@@ -154,10 +166,11 @@ def run_ingest(conn: sqlite3.Connection, req: IngestRequest) -> IngestResult:
             code="channel_mismatch",
         )
     customer, customer_created = _resolve(conn, req)
+    unresolved, resolved = _recent(conn, customer.id, ib.inbox_id)
     placement = choose_conversation(
         by_thread=_by_thread(conn, req),
-        latest_unresolved=_latest(conn, customer.id, ib.inbox_id, resolved=False),
-        latest_resolved=_latest(conn, customer.id, ib.inbox_id, resolved=True),
+        latest_unresolved=unresolved,
+        latest_resolved=resolved,
         now=req.received_at,
         reopen_window=req.reopen_window,
     )
@@ -173,10 +186,10 @@ def run_ingest(conn: sqlite3.Connection, req: IngestRequest) -> IngestResult:
                 (conversation_id,),
             )
     message_id = new_id("msg")
-    conn.execute(
+    message_row = conn.execute(
         "INSERT INTO messages (id, conversation_id, customer_id, direction, kind, channel, text,"
         " html, attachments, provider_id, thread_key, sender, delivery_status, created_at, sent_at)"
-        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'received', ?, ?)",
+        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'received', ?, ?) RETURNING *",
         (
             message_id,
             conversation_id,
@@ -193,18 +206,16 @@ def run_ingest(conn: sqlite3.Connection, req: IngestRequest) -> IngestResult:
             now,
             ms(ib.sent_at),
         ),
-    )
-    conn.execute(
+    ).fetchone()
+    conversation_row = conn.execute(
         "UPDATE conversations SET last_message_at = MAX(last_message_at, ?), updated_at = ?,"
-        " unread_count = unread_count + 1, message_count = message_count + 1 WHERE id = ?",
+        " unread_count = unread_count + 1, message_count = message_count + 1 WHERE id = ?"
+        " RETURNING *",
         (now, now, conversation_id),
-    )
-    message_row = conn.execute("SELECT * FROM messages WHERE id = ?", (message_id,)).fetchone()
-    conversation = load_conversation(conn, conversation_id)
-    assert conversation is not None
+    ).fetchone()
     return IngestResult(
         message=rows.message(message_row),
-        conversation=conversation,
+        conversation=rows.conversation(conversation_row),
         customer=customer,
         customer_created=customer_created,
         conversation_created=placement.conversation is None,
