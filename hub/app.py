@@ -10,8 +10,8 @@ from collections.abc import AsyncIterator
 
 from aiohttp import web
 
-from channels.base import Channel, ChannelContext, channel_class, channel_names
 from hub.actions import ActionContext, do_ingest, do_wake_snoozed
+from hub.channel import Channel, ChannelContext, installed_channels
 from hub.config import HubConfig
 from hub.events import EventBus
 from hub.keys import (
@@ -73,14 +73,13 @@ async def _channels_ctx(app: web.Application) -> AsyncIterator[None]:
     async def ingest(inbound: Inbound) -> IngestResult:
         return await do_ingest(ctx, inbound)
 
-    channels: dict[str, Channel] = {}
-    for name in channel_names():
-        channel = channel_class(name)()
+    channels = app[CHANNELS_KEY]
+    for channel in channels.values():
         await channel.start(
-            ChannelContext(ingest=ingest, config={}, get_inbox=store.get_inbox, app=app)
+            ChannelContext(
+                ingest=ingest, config=dict(channel.default_config), get_inbox=store.get_inbox
+            )
         )
-        channels[name] = channel
-    app[CHANNELS_KEY] = channels
     dispatcher = OutboxDispatcher(ctx, channels)
     ctx.wake_outbox = dispatcher.wake
     app[OUTBOX_KEY] = dispatcher
@@ -124,7 +123,16 @@ def create_app(config: HubConfig) -> web.Application:
         middlewares=[error_middleware], client_max_size=config.server.max_body_bytes
     )
     app[CONFIG_KEY] = config
+    # built now (routes must exist before the app freezes), started in _channels_ctx
+    channels = build_channels()
+    app[CHANNELS_KEY] = channels
     app.cleanup_ctx.extend([_store_ctx, _core_ctx, _channels_ctx, _snooze_ctx])
     app.router.add_get("/healthz", healthz)
-    app.add_subapp("/api", create_api_app(config))
+    channel_routes = [route for channel in channels.values() for route in channel.routes()]
+    app.add_subapp("/api", create_api_app(config, channel_routes))
     return app
+
+
+def build_channels() -> dict[str, Channel]:
+    """One instance of every installed channel, by name (not yet started)."""
+    return {name: cls() for name, cls in installed_channels().items()}

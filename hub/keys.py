@@ -7,8 +7,8 @@ from typing import TYPE_CHECKING
 from aiohttp import web
 
 if TYPE_CHECKING:
-    from channels.base import Channel
     from hub.actions.context import ActionContext
+    from hub.channel import Channel
     from hub.config import HubConfig
     from hub.events import EventBus
     from hub.model import Agent

@@ -9,8 +9,8 @@ import random
 from collections.abc import Mapping
 from datetime import timedelta
 
-from channels.base import Channel
 from hub.actions import ActionContext, do_record_send
+from hub.channel import Channel
 from hub.errors import SendError
 from hub.model import DeliveryStatus, IdentityKind, Message, Outbound, OutboxEntry, ThreadHints
 from hub.store.base import SendResult

@@ -59,6 +59,13 @@ class World:
 
 @pytest.fixture
 async def world(client: TestClient) -> World:
+    return await build_world(client)
+
+
+async def build_world(
+    client: TestClient, *, api_inbox_config: dict[str, str] | None = None
+) -> World:
+    """Seed the world through the app's store; `api_inbox_config` e.g. sets a webhook_url."""
     store = client.app[STORE_KEY]
     now = utcnow()
     team_a = await store.create_team("Team A", now=now)
@@ -84,7 +91,7 @@ async def world(client: TestClient) -> World:
             agent_id=agent.id, name="t", token_hash=hash_token(tokens[key]), now=now
         )
     api_inbox = await store.create_inbox(
-        name="API", channel="api", team_id=None, config={}, now=now
+        name="API", channel="api", team_id=None, config=api_inbox_config or {}, now=now
     )
     inbox_a = await store.create_inbox(
         name="A", channel="api", team_id=team_a.id, config={}, now=now

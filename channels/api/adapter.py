@@ -2,19 +2,20 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any, ClassVar
 
 import aiohttp
 import orjson
 
 from channels.api.config import ApiInboxConfig
-from channels.base import ChannelContext, register
-from hub.errors import SendError
-from hub.model import DeliveryStatus, Outbound, Receipt
+from channels.api.inbound import InboundEndpoints
+from channels.base import ChannelContext
+from hub.errors import SendError, StoreUnavailable
+from hub.model import DeliveryStatus, Inbound, IngestResult, Outbound, Receipt
+from hub.web.routes import Route
 
 
-@register
 class ApiChannel:
     """The generic channel for integrations; inbound arrives through the REST API."""
 
@@ -24,6 +25,14 @@ class ApiChannel:
     def __init__(self) -> None:
         self._session: aiohttp.ClientSession | None = None
         self._ctx: ChannelContext | None = None
+
+    def routes(self) -> Sequence[Route]:
+        return InboundEndpoints(self._ingest).routes()
+
+    async def _ingest(self, inbound: Inbound) -> IngestResult:
+        if self._ctx is None:
+            raise StoreUnavailable("the api channel is not started")
+        return await self._ctx.ingest(inbound)
 
     async def start(self, ctx: ChannelContext) -> None:
         self._ctx = ctx

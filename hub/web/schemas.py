@@ -26,48 +26,6 @@ class AddressIn(Strict):
     address: Annotated[str, StringConstraints(min_length=1, max_length=1024)]
 
 
-class SenderIn(AddressIn):
-    name: Annotated[str, StringConstraints(max_length=200)] | None = None
-
-
-class AttachmentIn(Strict):
-    filename: ShortText
-    content_type: ShortText
-    size: Annotated[int, Field(ge=0)]
-    url: Annotated[str, StringConstraints(max_length=2048)] | None = None
-
-
-class ThreadIn(Strict):
-    message_key: Annotated[str, StringConstraints(max_length=998)] | None = None
-    references: Annotated[
-        list[Annotated[str, StringConstraints(max_length=998)]], Field(max_length=100)
-    ] = []
-
-
-class InboundIn(Strict):
-    """One message from an integration through the generic API channel."""
-
-    inbox_id: Id
-    provider_id: Annotated[str, StringConstraints(min_length=1, max_length=512)] = Field(
-        description="Your unique id for this message; re-posting it is a no-op (dedupe key)."
-    )
-    sender: SenderIn
-    text: Text | None = None
-    html: Annotated[str, StringConstraints(max_length=1_048_576)] | None = None
-    subject: Annotated[str, StringConstraints(max_length=998)] | None = None
-    attachments: Annotated[list[AttachmentIn], Field(max_length=50)] = []
-    thread: ThreadIn = Field(default_factory=ThreadIn)
-    sent_at: datetime | None = Field(default=None, json_schema_extra={"format": "date-time"})
-
-    model_config = ConfigDict(
-        extra="forbid", strict=True, frozen=True, ser_json_timedelta="iso8601"
-    )
-
-
-class InboundBatchIn(Strict):
-    messages: Annotated[list[InboundIn], Field(min_length=1)]
-
-
 class CustomerCreateIn(Strict):
     name: Annotated[str, StringConstraints(max_length=200)] | None = None
     identities: Annotated[list[AddressIn], Field(max_length=50)] = []

@@ -11,7 +11,7 @@ from aiohttp.test_utils import TestClient, TestServer
 
 from hub.keys import STORE_KEY
 from hub.model import utcnow
-from tests.conftest import World, inbound_body
+from tests.conftest import World, build_world, inbound_body
 
 
 async def _ingest(
@@ -164,7 +164,9 @@ async def test_reply_to_a_failing_webhook_is_retried_under_the_same_key(
     server, calls = await _webhook([503, 500, 200])
     try:
         store = client.app[STORE_KEY]
-        world = await _world_with_webhook(client, str(server.make_url("/hook")))
+        world = await build_world(
+            client, api_inbox_config={"webhook_url": str(server.make_url("/hook"))}
+        )
         cid = (await _ingest(client, world, "w1"))["conversation_id"]
         resp = await client.post(
             f"/api/v1/conversations/{cid}/messages",
@@ -194,7 +196,9 @@ async def test_reply_rejected_by_the_webhook_fails_with_the_reason(
     client = await aiohttp_client(create_app(make_config()))
     server, calls = await _webhook([400])
     try:
-        world = await _world_with_webhook(client, str(server.make_url("/hook")))
+        world = await build_world(
+            client, api_inbox_config={"webhook_url": str(server.make_url("/hook"))}
+        )
         cid = (await _ingest(client, world, "w2"))["conversation_id"]
         resp = await client.post(
             f"/api/v1/conversations/{cid}/messages", headers=world.auth(), json={"text": "hi"}
@@ -212,30 +216,6 @@ async def test_reply_rejected_by_the_webhook_fails_with_the_reason(
         assert len(calls) == 1
     finally:
         await server.close()
-
-
-async def _world_with_webhook(client: TestClient, url: str) -> World:
-    from hub.model import Role
-    from hub.web.middleware import hash_token
-
-    store = client.app[STORE_KEY]
-    now = utcnow()
-    admin = await store.create_agent(
-        email="w@hub.test", name="W", role=Role.ADMIN, password_hash=None, team_ids=[], now=now
-    )
-    await store.create_token(agent_id=admin.id, name="t", token_hash=hash_token("hub_w"), now=now)
-    inbox = await store.create_inbox(
-        name="Hooked", channel="api", team_id=None, config={"webhook_url": url}, now=now
-    )
-    return World(
-        admin=admin,
-        agent_a=admin,
-        agent_b=admin,
-        api_inbox=inbox,
-        inbox_a=inbox,
-        inbox_b=inbox,
-        tokens={"admin": "hub_w"},
-    )
 
 
 async def test_note_is_stored_but_never_sent(client: TestClient, world: World) -> None:

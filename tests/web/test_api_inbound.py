@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Awaitable, Callable
 
 import pytest
 from aiohttp.test_utils import TestClient
 
+from hub.app import create_app
+from hub.config import HubConfig
 from hub.keys import STORE_KEY
-from tests.conftest import World, inbound_body
+from tests.conftest import World, build_world, inbound_body
 
 
 async def _counts(client: TestClient) -> dict[str, int]:
@@ -129,36 +132,16 @@ async def test_bad_inbound_gets_4xx_with_reason_and_writes_nothing(
 
 
 async def test_oversize_body_is_413_and_writes_nothing(
-    make_config: object, aiohttp_client: object, tmp_path: object
+    make_config: Callable[..., HubConfig], aiohttp_client: Callable[..., Awaitable[TestClient]]
 ) -> None:
-    from hub.app import create_app
-
-    config = make_config(HUB_SERVER_MAX_BODY_BYTES="2048")  # type: ignore[operator]
-    client = await aiohttp_client(create_app(config))  # type: ignore[operator]
-    resp = await client.post(
-        "/api/v1/inbound",
-        data=b'{"text": "' + b"x" * 5000 + b'"}',
-        headers={"Content-Type": "application/json", "Authorization": "Bearer nope"},
-    )
-    assert resp.status in (401, 413)  # auth runs first; with a valid token it is 413
-    store = client.app[STORE_KEY]
-    from hub.model import Role, utcnow
-    from hub.web.middleware import hash_token
-
-    agent = await store.create_agent(
-        email="x@hub.test", name="x", role=Role.ADMIN, password_hash=None, team_ids=[], now=utcnow()
-    )
-    await store.create_token(
-        agent_id=agent.id, name="t", token_hash=hash_token("hub_t"), now=utcnow()
-    )
-    resp = await client.post(
-        "/api/v1/inbound",
-        data=b'{"text": "' + b"x" * 5000 + b'"}',
-        headers={"Content-Type": "application/json", "Authorization": "Bearer hub_t"},
-    )
+    config = make_config(HUB_SERVER_MAX_BODY_BYTES="2048")
+    client = await aiohttp_client(create_app(config))
+    world = await build_world(client)
+    body = inbound_body(world.api_inbox.id, "big", text="x" * 5000)
+    resp = await client.post("/api/v1/inbound", json=body, headers=world.auth())
     assert resp.status == 413
     assert (await resp.json())["error"]["code"] == "payload_too_large"
-    assert (await store.counts())["messages"] == 0
+    assert (await _counts(client))["messages"] == 0
 
 
 async def test_batch_with_one_invalid_message_stores_none(client: TestClient, world: World) -> None:

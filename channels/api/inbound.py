@@ -1,0 +1,124 @@
+"""The API channel's inbound routes: one message or a batch, acked after the durable write."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+
+from aiohttp import web
+
+from channels.api.parse import CHANNEL, InboundBatchIn, InboundIn, to_inbound
+from hub.actions.ingest import check_inbound
+from hub.errors import HubError, InvalidInput, NotFound
+from hub.identity import normalise_address
+from hub.keys import CONFIG_KEY, LOOKUPS_KEY
+from hub.model import Inbound, IngestResult
+from hub.web.jsonio import error_body, json_response, read_json
+from hub.web.routes import Route, visible_inbox_ids
+
+Ingest = Callable[[Inbound], Awaitable[IngestResult]]
+
+
+async def _precheck(request: web.Request, inbound: Inbound) -> None:
+    """Everything that can be rejected before a write: address, content, inbox, access."""
+    check_inbound(inbound)
+    config = request.config_dict[CONFIG_KEY]
+    normalise_address(
+        inbound.sender_kind, inbound.sender, default_region=config.identity.default_region
+    )
+    inbox = await request.config_dict[LOOKUPS_KEY].inbox(inbound.inbox_id)
+    if inbox is None:
+        raise NotFound(f"inbox {inbound.inbox_id!r} does not exist", code="inbox_not_found")
+    if inbox.channel != CHANNEL:
+        raise InvalidInput(
+            f"inbox {inbox.id!r} is a {inbox.channel!r} inbox; the API takes only 'api' inboxes",
+            code="channel_mismatch",
+        )
+    visible = await visible_inbox_ids(request)
+    if visible is not None and inbox.id not in visible:
+        raise NotFound(f"inbox {inbound.inbox_id!r} does not exist", code="inbox_not_found")
+
+
+def _ack(result: IngestResult) -> dict[str, object]:
+    return {
+        "message_id": result.message.id,
+        "conversation_id": result.conversation.id,
+        "customer_id": result.customer.id,
+        "duplicate": result.duplicate,
+    }
+
+
+class InboundEndpoints:
+    """Handlers that hand each message to the hub's injected ingest, never to the store."""
+
+    def __init__(self, ingest: Ingest) -> None:
+        self._ingest = ingest
+
+    async def post_inbound(self, request: web.Request) -> web.Response:
+        body = await read_json(
+            request, InboundIn, max_bytes=request.config_dict[CONFIG_KEY].server.max_body_bytes
+        )
+        inbound = to_inbound(body)
+        await _precheck(request, inbound)
+        result = await self._ingest(inbound)  # returns after the commit
+        return json_response(_ack(result), status=200 if result.duplicate else 201)
+
+    async def post_inbound_batch(self, request: web.Request) -> web.Response:
+        config = request.config_dict[CONFIG_KEY]
+        body = await read_json(request, InboundBatchIn, max_bytes=config.server.max_body_bytes)
+        if len(body.messages) > config.server.max_inbound_batch:
+            raise InvalidInput(
+                f"at most {config.server.max_inbound_batch} messages per batch", field="messages"
+            )
+        inbounds = [to_inbound(m) for m in body.messages]
+        problems = []
+        for index, inbound in enumerate(inbounds):  # all-or-nothing validation before any write
+            try:
+                await _precheck(request, inbound)
+            except HubError as exc:
+                problems.append({"index": index, "code": exc.code, "message": exc.message})
+        if problems:
+            return json_response(
+                error_body(
+                    "validation_failed",
+                    "some messages are invalid; none was stored",
+                    problems=problems,
+                ),
+                status=422,
+            )
+        # concurrent ingests share group commits; the response is sent after all are durable
+        results = await asyncio.gather(*(self._ingest(i) for i in inbounds), return_exceptions=True)
+        items: list[dict[str, object]] = []
+        for result in results:
+            if isinstance(result, HubError):
+                items.append(error_body(result.code, result.message))
+            elif isinstance(result, BaseException):
+                raise result
+            else:
+                items.append(_ack(result))
+        return json_response({"items": items})
+
+    def routes(self) -> list[Route]:
+        """The two inbound routes, documented in the OpenAPI document like every other."""
+        return [
+            Route(
+                method="POST",
+                path="/v1/inbound",
+                handler=self.post_inbound,
+                tag="inbound",
+                summary="Ingest one message (generic API channel); 201 stored, 200 duplicate. "
+                "The answer comes after the write is durable.",
+                body=InboundIn,
+                response="IngestAck",
+                status=201,
+            ),
+            Route(
+                method="POST",
+                path="/v1/inbound/batch",
+                handler=self.post_inbound_batch,
+                tag="inbound",
+                summary="Ingest up to server.max_inbound_batch messages; validated all-or-nothing",
+                body=InboundBatchIn,
+                response="IngestBatchAck",
+            ),
+        ]
