@@ -6,13 +6,14 @@ import asyncio
 import contextlib
 import logging
 import re
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 
 from aiohttp import web
 
-from hub.actions import ActionContext, do_ingest, do_wake_snoozed
+from hub.actions import ActionContext, do_ingest, do_ingest_many, do_wake_snoozed
 from hub.channel import Channel, ChannelContext, installed_channels
 from hub.config import HubConfig
+from hub.errors import HubError
 from hub.events import EventBus
 from hub.keys import (
     ACTIONS_KEY,
@@ -73,11 +74,17 @@ async def _channels_ctx(app: web.Application) -> AsyncIterator[None]:
     async def ingest(inbound: Inbound) -> IngestResult:
         return await do_ingest(ctx, inbound)
 
+    async def ingest_many(inbounds: Sequence[Inbound]) -> list[IngestResult | HubError]:
+        return await do_ingest_many(ctx, inbounds)
+
     channels = app[CHANNELS_KEY]
     for channel in channels.values():
         await channel.start(
             ChannelContext(
-                ingest=ingest, config=dict(channel.default_config), get_inbox=store.get_inbox
+                ingest=ingest,
+                ingest_many=ingest_many,
+                config=dict(channel.default_config),
+                get_inbox=store.get_inbox,
             )
         )
     dispatcher = OutboxDispatcher(ctx, channels)

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from importlib.metadata import entry_points
 from typing import Any, ClassVar, Protocol
 
+from hub.errors import HubError
 from hub.model import Inbound, Inbox, IngestResult, Outbound, Receipt
 from hub.web.routes import Route
 
@@ -23,6 +24,8 @@ class ChannelContext:
     """What the hub gives a channel at start: ingest is the only way in."""
 
     ingest: Callable[[Inbound], Awaitable[IngestResult]]
+    # several messages in one store round trip; each gets its result or its error
+    ingest_many: Callable[[Sequence[Inbound]], Awaitable[list[IngestResult | HubError]]]
     config: Mapping[str, Any]
     get_inbox: Callable[[str], Awaitable[Inbox | None]]  # inbox settings, read when needed
 

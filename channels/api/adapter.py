@@ -11,7 +11,7 @@ import orjson
 from channels.api.config import ApiInboxConfig
 from channels.api.inbound import InboundEndpoints
 from channels.base import ChannelContext
-from hub.errors import SendError, StoreUnavailable
+from hub.errors import HubError, SendError, StoreUnavailable
 from hub.model import DeliveryStatus, Inbound, IngestResult, Outbound, Receipt
 from hub.web.routes import Route
 
@@ -27,12 +27,18 @@ class ApiChannel:
         self._ctx: ChannelContext | None = None
 
     def routes(self) -> Sequence[Route]:
-        return InboundEndpoints(self._ingest).routes()
+        return InboundEndpoints(self._ingest, self._ingest_many).routes()
 
-    async def _ingest(self, inbound: Inbound) -> IngestResult:
+    def _started(self) -> ChannelContext:
         if self._ctx is None:
             raise StoreUnavailable("the api channel is not started")
-        return await self._ctx.ingest(inbound)
+        return self._ctx
+
+    async def _ingest(self, inbound: Inbound) -> IngestResult:
+        return await self._started().ingest(inbound)
+
+    async def _ingest_many(self, inbounds: Sequence[Inbound]) -> list[IngestResult | HubError]:
+        return await self._started().ingest_many(inbounds)
 
     async def start(self, ctx: ChannelContext) -> None:
         self._ctx = ctx

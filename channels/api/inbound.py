@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 
 from aiohttp import web
 
@@ -17,6 +16,7 @@ from hub.web.jsonio import error_body, json_response, read_json
 from hub.web.routes import Route, visible_inbox_ids
 
 Ingest = Callable[[Inbound], Awaitable[IngestResult]]
+IngestMany = Callable[[Sequence[Inbound]], Awaitable[list[IngestResult | HubError]]]
 
 
 async def _precheck(request: web.Request, inbound: Inbound) -> None:
@@ -51,8 +51,9 @@ def _ack(result: IngestResult) -> dict[str, object]:
 class InboundEndpoints:
     """Handlers that hand each message to the hub's injected ingest, never to the store."""
 
-    def __init__(self, ingest: Ingest) -> None:
+    def __init__(self, ingest: Ingest, ingest_many: IngestMany) -> None:
         self._ingest = ingest
+        self._ingest_many = ingest_many
 
     async def post_inbound(self, request: web.Request) -> web.Response:
         body = await read_json(
@@ -86,16 +87,11 @@ class InboundEndpoints:
                 ),
                 status=422,
             )
-        # concurrent ingests share group commits; the response is sent after all are durable
-        results = await asyncio.gather(*(self._ingest(i) for i in inbounds), return_exceptions=True)
-        items: list[dict[str, object]] = []
-        for result in results:
-            if isinstance(result, HubError):
-                items.append(error_body(result.code, result.message))
-            elif isinstance(result, BaseException):
-                raise result
-            else:
-                items.append(_ack(result))
+        # one write job for the whole batch; the response is sent after it is durable
+        results = await self._ingest_many(inbounds)
+        items = [
+            error_body(r.code, r.message) if isinstance(r, HubError) else _ack(r) for r in results
+        ]
         return json_response({"items": items})
 
     def routes(self) -> list[Route]:

@@ -18,7 +18,7 @@ from hub.actions.customers import (
     do_undo_merge,
     do_update_customer,
 )
-from hub.actions.ingest import do_ingest
+from hub.actions.ingest import do_ingest, do_ingest_many
 from hub.actions.replies import do_delivery_status, do_note, do_record_send, do_reply
 
 __all__ = [
@@ -31,6 +31,7 @@ __all__ = [
     "do_create_customer",
     "do_delivery_status",
     "do_ingest",
+    "do_ingest_many",
     "do_mark_read",
     "do_merge",
     "do_note",

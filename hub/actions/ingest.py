@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import replace
 
 from hub.actions.context import ActionContext
 from hub.actions.conversations import auto_assign
-from hub.errors import InvalidInput
+from hub.errors import HubError, InvalidInput
 from hub.events import EventType
 from hub.identity import normalise_address
 from hub.model import Inbound, IngestResult
@@ -28,26 +29,19 @@ def check_inbound(inbound: Inbound) -> None:
         raise InvalidInput(f"html is longer than {MAX_HTML} characters", field="html")
 
 
-async def do_ingest(ctx: ActionContext, inbound: Inbound) -> IngestResult:
-    """Store one inbound message idempotently; returns once it is durable (then ack).
-
-    Events go out after the commit, and a duplicate publishes nothing, so a redelivery
-    after a crash neither duplicates the message nor the events.
-    """
+def _request(ctx: ActionContext, inbound: Inbound) -> IngestRequest:
+    """Validate and normalise one inbound into a store request (raises with the reason)."""
     check_inbound(inbound)
     sender = normalise_address(
         inbound.sender_kind, inbound.sender, default_region=ctx.config.identity.default_region
     )
-    result = await ctx.store.ingest(
-        IngestRequest(
-            inbound=inbound,
-            sender=sender,
-            received_at=ctx.clock(),
-            reopen_window=ctx.reopen_window,
-        )
+    return IngestRequest(
+        inbound=inbound, sender=sender, received_at=ctx.clock(), reopen_window=ctx.reopen_window
     )
-    if result.duplicate:
-        return result
+
+
+def _publish(ctx: ActionContext, result: IngestResult) -> None:
+    """The events of one stored (not duplicate) message; called after the commit."""
     if result.customer_created:
         ctx.bus.publish(EventType.CUSTOMER_CREATED, {"customer": result.customer})
     if result.conversation_created:
@@ -64,8 +58,55 @@ async def do_ingest(ctx: ActionContext, inbound: Inbound) -> IngestResult:
         EventType.MESSAGE_CREATED,
         {"message": result.message, "conversation_id": result.conversation.id},
     )
+
+
+async def _after_commit(ctx: ActionContext, result: IngestResult) -> IngestResult:
+    if result.duplicate:  # a redelivery: nothing new, so no events
+        return result
+    _publish(ctx, result)
     if result.conversation.assignee_id is None:
         assigned = await auto_assign(ctx, result.conversation)
         if assigned is not None:
             result = replace(result, conversation=assigned)
     return result
+
+
+async def do_ingest(ctx: ActionContext, inbound: Inbound) -> IngestResult:
+    """Store one inbound message idempotently; returns once it is durable (then ack).
+
+    Events go out after the commit, and a duplicate publishes nothing, so a redelivery
+    after a crash neither duplicates the message nor the events.
+    """
+    result = await ctx.store.ingest(_request(ctx, inbound))
+    return await _after_commit(ctx, result)
+
+
+async def do_ingest_many(
+    ctx: ActionContext, inbounds: Sequence[Inbound]
+) -> list[IngestResult | HubError]:
+    """`do_ingest` for a batch (one store round trip); each item gets its result or error.
+
+    A channel that receives many messages at once (an API batch, an IMAP fetch) uses this:
+    one write job instead of one task and one future per message.
+    """
+    results: dict[int, IngestResult | HubError] = {}
+    requests: dict[int, IngestRequest] = {}  # position in the batch → its valid request
+    for position, inbound in enumerate(inbounds):
+        try:
+            requests[position] = _request(ctx, inbound)
+        except HubError as exc:
+            results[position] = exc
+    stored = await ctx.store.ingest_many(list(requests.values()))
+    results.update(zip(requests, stored, strict=True))
+    fresh = [
+        (position, result) for position, result in sorted(results.items())
+        if isinstance(result, IngestResult) and not result.duplicate
+    ]  # fmt: skip
+    for _, result in fresh:
+        _publish(ctx, result)
+    for position, result in fresh:  # in batch order, so round robin stays fair across the batch
+        if result.conversation.assignee_id is None:
+            assigned = await auto_assign(ctx, result.conversation)
+            if assigned is not None:
+                results[position] = replace(result, conversation=assigned)
+    return [results[position] for position in range(len(inbounds))]

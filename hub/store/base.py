@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any, Protocol
 
+from hub.errors import HubError
 from hub.model import (
     Agent,
     ApiToken,
@@ -218,6 +219,10 @@ class Store(Protocol):
     # --- ingest -------------------------------------------------------------------------
     async def ingest(self, req: IngestRequest) -> IngestResult:
         """Dedupe, resolve the customer, thread and store one inbound message, atomically."""
+
+    async def ingest_many(self, reqs: Sequence[IngestRequest]) -> list[IngestResult | HubError]:
+        """`ingest` for each request, in order; a request that fails gets its error in its
+        place and does not affect the others (a batch costs one round trip, not one each)."""
 
     # --- customers and identities -------------------------------------------------------
     async def create_customer(

@@ -12,12 +12,14 @@ from hub.actions import (
     ActionContext,
     do_assign,
     do_ingest,
+    do_ingest_many,
     do_note,
     do_reply,
     do_set_status,
     do_tag,
 )
 from hub.config import HubConfig, load_config
+from hub.errors import InvalidInput
 from hub.events import EventBus, EventType
 from hub.model import (
     Conversation,
@@ -138,3 +140,31 @@ async def test_replaying_events_equals_a_fresh_fetch(ctx: ActionContext) -> None
         page = await store.list_messages(conversation.id, limit=100)
         fetched.update({m.id: m for m in page.items})
     assert messages == fetched
+
+
+async def test_batch_ingest_publishes_each_new_message_once_and_nothing_for_duplicates(
+    ctx: ActionContext,
+) -> None:
+    inbox = await ctx.store.create_inbox(
+        name="API", channel="api", team_id=None, config={}, now=utcnow()
+    )
+    await do_ingest(ctx, _inbound(inbox.id, "p1", "a@example.com"))
+    since = ctx.bus.last_id
+    results = await do_ingest_many(
+        ctx,
+        [
+            _inbound(inbox.id, "p1", "a@example.com"),  # seen before
+            _inbound(inbox.id, "p2", "a@example.com"),
+            _inbound(inbox.id, "p3", "b@example.com"),
+            _inbound(inbox.id, "p3", "b@example.com"),  # twice in the batch
+            _inbound(inbox.id, "", "c@example.com"),  # invalid: no provider id
+        ],
+    )
+    assert [getattr(r, "duplicate", None) for r in results] == [True, False, False, True, None]
+    assert isinstance(results[4], InvalidInput)
+    created = [
+        e.data["message"].provider_id
+        for e in ctx.bus.since(since) or []
+        if e.type == EventType.MESSAGE_CREATED
+    ]
+    assert created == ["p2", "p3"]

@@ -9,6 +9,7 @@ from datetime import datetime
 from functools import partial
 from typing import Any
 
+from hub.errors import HubError
 from hub.model import (
     Agent,
     ApiToken,
@@ -39,7 +40,12 @@ from hub.store.base import (
 )
 from hub.store.sqlite import admin, conversations, customers, migrations
 from hub.store.sqlite.engine import SqliteEngine
-from hub.store.sqlite.ingest import load_conversation, load_customer, run_ingest
+from hub.store.sqlite.ingest import (
+    load_conversation,
+    load_customer,
+    run_ingest,
+    run_ingest_many,
+)
 
 _COUNTED = ("customers", "identities", "conversations", "messages", "agents", "teams", "inboxes")
 
@@ -80,6 +86,11 @@ class SqliteStore:
     # --- ingest -------------------------------------------------------------------------
     async def ingest(self, req: IngestRequest) -> IngestResult:
         return await self.engine.write(partial(run_ingest, req=req))
+
+    async def ingest_many(self, reqs: Sequence[IngestRequest]) -> list[IngestResult | HubError]:
+        if not reqs:
+            return []
+        return await self.engine.write(partial(run_ingest_many, reqs=list(reqs)))
 
     # --- customers ----------------------------------------------------------------------
     async def create_customer(

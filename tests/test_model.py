@@ -1,0 +1,38 @@
+"""hub.model: ids."""
+
+from __future__ import annotations
+
+import re
+import time
+
+from hub.model import new_id
+
+ULID = re.compile(r"^msg_[0-9A-HJKMNP-TV-Z]{26}$")
+
+
+def test_new_id_has_prefix_and_26_crockford_characters() -> None:
+    for _ in range(1000):
+        assert ULID.match(new_id("msg"))
+
+
+def test_new_ids_are_unique() -> None:
+    ids = {new_id("msg") for _ in range(10_000)}
+    assert len(ids) == 10_000
+
+
+def test_new_ids_sort_by_creation_time_across_milliseconds() -> None:
+    first = new_id("msg")
+    time.sleep(0.002)
+    second = new_id("msg")
+    assert first < second
+
+
+def test_new_id_encodes_the_millisecond_time_in_its_first_ten_characters() -> None:
+    before = time.time_ns() // 1_000_000
+    encoded = new_id("msg")[4:14]
+    after = time.time_ns() // 1_000_000
+    alphabet = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+    value = 0
+    for char in encoded:
+        value = value * 32 + alphabet.index(char)
+    assert before <= value <= after
