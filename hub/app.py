@@ -5,13 +5,27 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import re
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 
 from aiohttp import web
 
-from hub.actions import ActionContext, do_ingest, do_ingest_many, do_wake_snoozed
-from hub.channel import Channel, ChannelContext, installed_channels
+from hub.actions import (
+    ActionContext,
+    do_add_identity,
+    do_create_customer,
+    do_ingest,
+    do_ingest_many,
+    do_typing,
+    do_wake_snoozed,
+    wire_presence,
+)
+from hub.channel import (
+    Channel,
+    ChannelContext,
+    ChannelReads,
+    ServesPublicRoutes,
+    installed_channels,
+)
 from hub.config import HubConfig
 from hub.errors import HubError
 from hub.events import EventBus
@@ -24,28 +38,32 @@ from hub.keys import (
     OUTBOX_KEY,
     STORE_KEY,
 )
-from hub.model import Inbound, IngestResult
+from hub.model import Customer, Identity, IdentityKind, Inbound, IngestResult
 from hub.outbox import OutboxDispatcher
 from hub.routing import RoundRobinSelector
+from hub.secret_key import load_secret_key
 from hub.store import create_store
+from hub.store.urls import redact_url
 from hub.web.api import create_api_app
 from hub.web.jsonio import json_response
 from hub.web.lookups import Lookups
 from hub.web.middleware import error_middleware
+from hub.web.page_guard import page_middleware, security_headers
+from hub.web.pages import add_pages
+from hub.web.ratelimit import LOGIN_LIMITS_KEY, LoginLimits
+from hub.web.templating import setup_templates
 
 log = logging.getLogger(__name__)
 SNOOZE_TICK_SECONDS = 5.0
 
 
-def redact_url(url: str) -> str:
-    """A store URL safe to log: credentials replaced."""
-    return re.sub(r"//[^@/]*@", "//***@", url)
-
-
 async def _store_ctx(app: web.Application) -> AsyncIterator[None]:
     config = app[CONFIG_KEY]
     store = create_store(
-        config.store.url, synchronous=config.store.synchronous, batch_max=config.store.batch_max
+        config.store.url,
+        synchronous=config.store.synchronous,
+        batch_max=config.store.batch_max,
+        connect_timeout=config.store.connect_timeout_seconds,
     )
     await store.open()
     log.info("store open: %s (%s)", redact_url(config.store.url), store.backend)
@@ -77,6 +95,19 @@ async def _channels_ctx(app: web.Application) -> AsyncIterator[None]:
     async def ingest_many(inbounds: Sequence[Inbound]) -> list[IngestResult | HubError]:
         return await do_ingest_many(ctx, inbounds)
 
+    async def add_identity(customer_id: str, kind: IdentityKind, address: str) -> Identity:
+        return await do_add_identity(ctx, customer_id, kind, address)
+
+    async def create_customer(identities: Sequence[tuple[IdentityKind, str]]) -> Customer:
+        return (await do_create_customer(ctx, name=None, identities=identities)).customer
+
+    async def typing(conversation_id: str, is_typing: bool) -> None:
+        await do_typing(ctx, conversation_id, typing=is_typing)
+
+    # presence starts with the channels: the web chat is its first reader (offline mode)
+    wire_presence(ctx, grace_seconds=app[CONFIG_KEY].presence.offline_grace_seconds)
+    secret_key = load_secret_key(app[CONFIG_KEY])
+    reads = ChannelReads(store)
     channels = app[CHANNELS_KEY]
     for channel in channels.values():
         await channel.start(
@@ -85,6 +116,13 @@ async def _channels_ctx(app: web.Application) -> AsyncIterator[None]:
                 ingest_many=ingest_many,
                 config=dict(channel.default_config),
                 get_inbox=store.get_inbox,
+                secret_key=secret_key,
+                subscribe=ctx.bus.subscribe,
+                reads=reads,
+                add_identity=add_identity,
+                create_customer=create_customer,
+                typing=typing,
+                online_agents=ctx.presence.online_agents,
             )
         )
     dispatcher = OutboxDispatcher(ctx, channels)
@@ -95,6 +133,7 @@ async def _channels_ctx(app: web.Application) -> AsyncIterator[None]:
     await dispatcher.stop()
     for channel in channels.values():
         await channel.stop()
+    ctx.presence.close()
 
 
 async def _snooze_ctx(app: web.Application) -> AsyncIterator[None]:
@@ -127,17 +166,38 @@ async def healthz(request: web.Request) -> web.Response:
 def create_app(config: HubConfig) -> web.Application:
     """Build the hub's aiohttp application from a config."""
     app = web.Application(
-        middlewares=[error_middleware], client_max_size=config.server.max_body_bytes
+        middlewares=[error_middleware, page_middleware],
+        client_max_size=config.server.max_body_bytes,
     )
     app[CONFIG_KEY] = config
+    app[LOGIN_LIMITS_KEY] = LoginLimits.from_config(config.auth)
+    setup_templates(app)  # jinja2 + /static
+    app.on_response_prepare.append(security_headers)
     # built now (routes must exist before the app freezes), started in _channels_ctx
     channels = build_channels()
     app[CHANNELS_KEY] = channels
     app.cleanup_ctx.extend([_store_ctx, _core_ctx, _channels_ctx, _snooze_ctx])
     app.router.add_get("/healthz", healthz)
+    add_pages(app)  # /, /login, /logout, /inbox, /admin/...
     channel_routes = [route for channel in channels.values() for route in channel.routes()]
     app.add_subapp("/api", create_api_app(config, channel_routes))
+    # a channel's public routes (widget script, visitor websocket) sit on the main app: the
+    # router prefers the longer path to the /api sub-app, whose token check they must skip
+    for channel in channels.values():
+        if isinstance(channel, ServesPublicRoutes):
+            for public in channel.public_routes():
+                app.router.add_route(public.method, "/api" + public.path, public.handler)
+            app.on_shutdown.append(_connections_closer(channel))
     return app
+
+
+def _connections_closer(
+    channel: ServesPublicRoutes,
+) -> Callable[[web.Application], Awaitable[None]]:
+    async def close(_: web.Application) -> None:
+        await channel.close_connections()
+
+    return close
 
 
 def build_channels() -> dict[str, Channel]:

@@ -7,16 +7,80 @@ them: channel packages register under the `contact_hub.channels` entry-point gro
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from importlib.metadata import entry_points
-from typing import Any, ClassVar, Protocol
+from typing import Any, ClassVar, Protocol, runtime_checkable
+
+from aiohttp import web
 
 from hub.errors import HubError
-from hub.model import Inbound, Inbox, IngestResult, Outbound, Receipt
+from hub.events import EventType, Subscription
+from hub.model import (
+    Agent,
+    Conversation,
+    ConversationFilter,
+    Customer,
+    Identity,
+    IdentityKind,
+    Inbound,
+    Inbox,
+    IngestResult,
+    Message,
+    Outbound,
+    Page,
+    Receipt,
+)
+from hub.store.base import Store
 from hub.web.routes import Route
 
 ENTRY_POINT_GROUP = "contact_hub.channels"
+
+
+class Subscribe(Protocol):
+    """EventBus.subscribe: live events from now on (see hub/events.py)."""
+
+    def __call__(
+        self, *, types: Iterable[EventType] | None = None, since: int | None = None
+    ) -> Subscription: ...
+
+
+class ChannelReads:
+    """Read-only store access for channels: history, conversations, agents.
+
+    Writes go through actions only, so this exposes no write method of the store.
+    """
+
+    def __init__(self, store: Store) -> None:
+        self._store = store
+
+    async def find_identity(self, kind: IdentityKind, address: str) -> Identity | None:
+        """The identity with this normalised address."""
+        return await self._store.find_identity(kind, address)
+
+    async def get_conversation(self, conversation_id: str) -> Conversation | None:
+        """One conversation."""
+        return await self._store.get_conversation(conversation_id)
+
+    async def list_conversations(
+        self, flt: ConversationFilter, *, limit: int = 25, cursor: str | None = None
+    ) -> Page[Conversation]:
+        """Conversations matching the filter, most recent activity first."""
+        return await self._store.list_conversations(flt, limit=limit, cursor=cursor)
+
+    async def get_message(self, message_id: str) -> Message | None:
+        """One message."""
+        return await self._store.get_message(message_id)
+
+    async def list_messages(
+        self, conversation_id: str, *, limit: int = 50, cursor: str | None = None
+    ) -> Page[Message]:
+        """Messages of a conversation, newest first."""
+        return await self._store.list_messages(conversation_id, limit=limit, cursor=cursor)
+
+    async def list_agents(self) -> list[Agent]:
+        """All agents."""
+        return await self._store.list_agents()
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -28,6 +92,14 @@ class ChannelContext:
     ingest_many: Callable[[Sequence[Inbound]], Awaitable[list[IngestResult | HubError]]]
     config: Mapping[str, Any]
     get_inbox: Callable[[str], Awaitable[Inbox | None]]  # inbox settings, read when needed
+    secret_key: bytes  # the hub's secret: sign what the channel hands out (own salt per use)
+    subscribe: Subscribe  # live events, e.g. to push a conversation's news to a customer
+    reads: ChannelReads
+    add_identity: Callable[[str, IdentityKind, str], Awaitable[Identity]]  # do_add_identity
+    # do_create_customer with these addresses; Conflict if one already has an owner
+    create_customer: Callable[[Sequence[tuple[IdentityKind, str]]], Awaitable[Customer]]
+    typing: Callable[[str, bool], Awaitable[None]]  # the customer types in a conversation
+    online_agents: Callable[[], frozenset[str]]  # agents online and available now (presence)
 
 
 class Channel(Protocol):
@@ -47,6 +119,27 @@ class Channel(Protocol):
 
     async def send(self, outbound: Outbound) -> Receipt:
         """Send one reply; raise hub.errors.SendError (permanent or not) on failure."""
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class PublicRoute:
+    """An unauthenticated route under /api (a widget script, a visitor websocket)."""
+
+    method: str
+    path: str  # below /api, e.g. /v1/webchat/ws
+    handler: Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+
+@runtime_checkable
+class ServesPublicRoutes(Protocol):
+    """A channel that also serves customers directly, without an agent's token."""
+
+    def public_routes(self) -> Sequence[PublicRoute]:
+        """Routes mounted on the main app under /api, outside the API's token check."""
+
+    async def close_connections(self) -> None:
+        """Close the customers' open connections (at shutdown, before the server waits for
+        its handlers to end; a websocket left open would hold shutdown up)."""
 
 
 def installed_channels() -> dict[str, type[Channel]]:

@@ -1,4 +1,4 @@
-"""The `hub` command: serve, migrate, user add/list, token create, demo."""
+"""The `hub` command: serve, migrate, user add/list, token create, demo, transfer."""
 
 from __future__ import annotations
 
@@ -198,6 +198,27 @@ def cmd_demo(config: HubConfig, args: argparse.Namespace) -> int:
     return asyncio.run(_with_store(config, run))
 
 
+def cmd_transfer(config: HubConfig, args: argparse.Namespace) -> int:
+    from hub.transfer import run_transfer
+
+    return asyncio.run(
+        run_transfer(
+            args.source,
+            args.target,
+            batch=args.batch,
+            synchronous=config.store.synchronous,
+            connect_timeout=config.store.connect_timeout_seconds,
+        )
+    )
+
+
+def _positive_int(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+    return value
+
+
 def _print_login(config: HubConfig, email: str, password: str, token: str) -> None:
     url = config.server.public_url or f"http://{config.server.host}:{config.server.port}"
     print(
@@ -253,6 +274,16 @@ def build_parser() -> argparse.ArgumentParser:
     )
     demo.add_argument("--login-file", default="var/demo-login.txt")
     demo.set_defaults(fn=cmd_demo)
+    transfer = sub.add_parser(
+        "transfer",
+        help="copy a whole hub from one store to another and verify the counts (re-runnable)",
+    )
+    transfer.add_argument("--from", dest="source", required=True, metavar="URL")
+    transfer.add_argument("--to", dest="target", required=True, metavar="URL")
+    transfer.add_argument(
+        "--batch", type=_positive_int, default=500, help="records per page (default 500)"
+    )
+    transfer.set_defaults(fn=cmd_transfer)
     return parser
 
 

@@ -91,6 +91,7 @@ class ServerConfig:
     public_url: str = _setting("", _HTTP_URL)
     max_body_bytes: int = _setting(1_048_576, _POSITIVE)
     max_inbound_batch: int = _setting(500, _POSITIVE)
+    behind_proxy: bool = _setting(False)  # trust X-Forwarded-Proto/-For from the proxy
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -143,6 +144,24 @@ class RoutingConfig:
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
+class PresenceConfig:
+    """When agents count as online (for offline mode and, later, routing)."""
+
+    offline_grace_seconds: float = _setting(30.0, _between(0, 3600))
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class AuthConfig:
+    """Agent sign-in: session lifetime, idle timeout and the login rate limit."""
+
+    session_lifetime_seconds: int = _setting(604_800, _between(60))
+    session_idle_seconds: int = _setting(28_800, _between(60))
+    login_max_failures: int = _setting(5, _between(1))
+    login_max_failures_per_ip: int = _setting(20, _between(1))
+    login_window_seconds: int = _setting(900, _between(1))
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
 class LogConfig:
     """Logging."""
 
@@ -181,6 +200,8 @@ class HubConfig:
     outbox: OutboxConfig = field(default_factory=OutboxConfig)
     events: EventsConfig = field(default_factory=EventsConfig)
     routing: RoutingConfig = field(default_factory=RoutingConfig)
+    presence: PresenceConfig = field(default_factory=PresenceConfig)
+    auth: AuthConfig = field(default_factory=AuthConfig)
     log: LogConfig = field(default_factory=LogConfig)
     demo: DemoConfig = field(default_factory=DemoConfig)
     secrets: Secrets = field(default_factory=Secrets)

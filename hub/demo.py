@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from hub.actions import ActionContext, do_ingest, do_merge, do_note, do_reply, do_set_status, do_tag
+from hub.actions.canned import do_create_canned_response
 from hub.model import Agent, IdentityKind, Inbound, Role, Status, Team, ThreadHints
 from hub.passwords import hash_password
 from hub.web.middleware import hash_token, new_token
@@ -59,6 +60,15 @@ _CUSTOMERS = [
         "ada.l@personal.example",
         None,
         "Following up on my invoice question from my other address.",
+    ),
+]
+
+_CANNED = [
+    ("hello", "Greeting", "Hello {{ customer.first_name }}, thanks for writing to us!"),
+    (
+        "thanks",
+        "Closing",
+        "Glad we could help, {{ customer.name }}. Write any time.\n\n{{ agent.name }}",
     ),
 ]
 
@@ -141,6 +151,8 @@ async def seed_demo(
         idempotency_key="demo-reply-1",
     )
     await do_set_status(ctx, results[3].conversation.id, Status.PENDING)
+    for shortcut, title, body in _CANNED:
+        await do_create_canned_response(ctx, shortcut=shortcut, title=title, body=body)
     token = new_token()
     await store.create_token(agent_id=admin.id, name="demo", token_hash=hash_token(token), now=now)
     return DemoLogin(email=admin_email, password=password, token=token)

@@ -29,6 +29,19 @@ class EventType(StrEnum):
     CUSTOMER_UPDATED = "customer.updated"
     CUSTOMER_MERGED = "customer.merged"
     CUSTOMER_UNMERGED = "customer.unmerged"
+    CONVERSATION_TYPING = "conversation.typing"  # ephemeral: nothing is stored
+    AGENT_PRESENCE = "agent.presence"  # online / away / offline
+    # admin edits (hub/actions/admin.py, hub/actions/canned.py): {"agent"|"team"|...: object}
+    AGENT_CREATED = "agent.created"
+    AGENT_UPDATED = "agent.updated"  # name, role, teams, active, password reset
+    TEAM_CREATED = "team.created"
+    TEAM_UPDATED = "team.updated"
+    TEAM_DELETED = "team.deleted"  # {"team_id": id}
+    INBOX_CREATED = "inbox.created"
+    INBOX_UPDATED = "inbox.updated"
+    CANNED_RESPONSE_CREATED = "canned_response.created"
+    CANNED_RESPONSE_UPDATED = "canned_response.updated"
+    CANNED_RESPONSE_DELETED = "canned_response.deleted"  # {"canned_response_id": id}
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)

@@ -333,3 +333,27 @@ def as_utc(value: datetime) -> datetime:
     if value.tzinfo is None:
         return value.replace(tzinfo=UTC)
     return value.astimezone(UTC)
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class Session:
+    """A signed-in browser: stored by the SHA-256 of its cookie token (never the token)."""
+
+    id: str
+    agent_id: str
+    csrf_secret: str = field(repr=False)  # the per-session CSRF token of its forms
+    created_at: datetime
+    last_seen_at: datetime  # refreshed at most once a minute; drives the idle timeout
+    expires_at: datetime  # absolute end, whatever the activity
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class CannedResponse:
+    """A reusable reply; `body` may hold placeholders such as `{{ customer.name }}`."""
+
+    id: str
+    shortcut: str  # unique, typed after "/" in the reply box
+    title: str
+    body: str
+    created_at: datetime
+    updated_at: datetime

@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from hub.cli import main
+from hub.store.sqlite.migrations import LATEST
 
 
 @pytest.fixture(autouse=True)
@@ -17,7 +18,7 @@ def _store_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
 
 def test_migrate_reports_the_schema_version(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["migrate"]) == 0
-    assert "schema version 1 (sqlite)" in capsys.readouterr().out
+    assert f"schema version {LATEST} (sqlite)" in capsys.readouterr().out
 
 
 def test_user_add_then_list_and_token(capsys: pytest.CaptureFixture[str]) -> None:

@@ -1,4 +1,4 @@
-"""What every action needs: the store, the event bus, settings and the assigner, typed."""
+"""What every action needs: the store, the event bus, settings, the assigner and presence."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from typing import Protocol
 from hub.config import HubConfig
 from hub.events import EventBus
 from hub.model import Conversation, utcnow
+from hub.presence import PresenceTracker
 from hub.store.base import Store
 
 
@@ -30,6 +31,8 @@ class ActionContext:
     assigner: Assigner | None = None
     wake_outbox: Callable[[], None] = lambda: None
     clock: Callable[[], datetime] = field(default=utcnow)
+    # agents' open connections; the app sets its grace period and event publishing
+    presence: PresenceTracker = field(default_factory=PresenceTracker)
 
     @property
     def reopen_window(self) -> timedelta:

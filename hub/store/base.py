@@ -13,6 +13,7 @@ from hub.model import (
     Agent,
     ApiToken,
     Attachment,
+    CannedResponse,
     Conversation,
     ConversationFilter,
     Customer,
@@ -29,6 +30,7 @@ from hub.model import (
     Page,
     Priority,
     Role,
+    Session,
     Status,
     Team,
     ThreadHints,
@@ -147,6 +149,9 @@ class RecordKind(StrEnum):
     MESSAGES = "messages"
     OUTBOX = "outbox"
     MERGES = "merges"
+    CANNED_RESPONSES = "canned_responses"
+    # Sessions are deliberately no kind: they are short-lived browser credentials, so a
+    # transferred hub starts with none and everyone signs in again.
 
 
 # A record is the backend-neutral interchange form of one stored row/document: a dict with
@@ -184,6 +189,9 @@ RECORD_FIELDS: dict[RecordKind, tuple[str, ...]] = {
     ),
     RecordKind.MERGES: (
         "id", "kept_id", "merged_id", "actor_id", "created_at", "undone_at", "snapshot",
+    ),
+    RecordKind.CANNED_RESPONSES: (
+        "id", "shortcut", "title", "body", "created_at", "updated_at",
     ),
 }  # fmt: skip
 
@@ -397,3 +405,89 @@ class Store(Protocol):
 
     async def revoke_token(self, token_id: str, *, now: datetime) -> bool:
         """Revoke a token; False if it did not exist or was revoked already."""
+
+    # --- admin edits (agents, teams, inboxes) -----------------------------------------
+    async def update_agent(
+        self,
+        agent_id: str,
+        *,
+        name: str = UNSET,
+        role: Role = UNSET,
+        team_ids: Sequence[str] = UNSET,
+        active: bool = UNSET,
+        password_hash: str | None = UNSET,
+    ) -> Agent:
+        """Change an agent (UNSET fields are left alone); NotFound for the agent or a team."""
+
+    async def update_inbox(
+        self,
+        inbox_id: str,
+        *,
+        name: str = UNSET,
+        team_id: str | None = UNSET,
+        config: Mapping[str, Any] = UNSET,
+    ) -> Inbox:
+        """Change an inbox (config is replaced whole); NotFound for the inbox or the team."""
+
+    async def rename_team(self, team_id: str, name: str) -> Team:
+        """Rename a team; NotFound if it does not exist, Conflict if the name is taken."""
+
+    async def delete_team(self, team_id: str) -> bool:
+        """Delete an unused team (False if it did not exist).
+
+        Conflict while inboxes or agents still use it; the error's details name them
+        (`inboxes` and `agents`: lists of ids).
+        """
+
+    # --- sessions (browser sign-ins) --------------------------------------------------
+    async def create_session(
+        self,
+        *,
+        agent_id: str,
+        token_hash: str,
+        csrf_secret: str,
+        now: datetime,
+        expires_at: datetime,
+    ) -> Session:
+        """Store a session by its token's hash; NotFound if the agent does not exist."""
+
+    async def get_session(self, token_hash: str) -> tuple[Session, Agent] | None:
+        """The session with this token hash and its agent, expired or not (callers check)."""
+
+    async def touch_session(self, session_id: str, *, now: datetime) -> bool:
+        """Record activity (last_seen_at = now); False if the session is gone."""
+
+    async def delete_session(self, token_hash: str) -> bool:
+        """End one session (logout); False if there was none."""
+
+    async def delete_agent_sessions(self, agent_id: str) -> int:
+        """End every session of an agent (deactivation, password change); how many."""
+
+    async def delete_expired_sessions(self, *, now: datetime) -> int:
+        """Drop sessions whose absolute expiry has passed; how many."""
+
+    # --- canned responses -------------------------------------------------------------
+    async def create_canned_response(
+        self, *, shortcut: str, title: str, body: str, now: datetime
+    ) -> CannedResponse:
+        """A new canned response; Conflict on a duplicate shortcut."""
+
+    async def list_canned_responses(self) -> list[CannedResponse]:
+        """All canned responses by shortcut."""
+
+    async def get_canned_response(self, canned_id: str) -> CannedResponse | None:
+        """One canned response."""
+
+    async def update_canned_response(
+        self,
+        canned_id: str,
+        *,
+        shortcut: str = UNSET,
+        title: str = UNSET,
+        body: str = UNSET,
+        now: datetime,
+    ) -> CannedResponse:
+        """Change a canned response; NotFound if missing, Conflict if the shortcut is taken."""
+
+    async def delete_canned_response(self, canned_id: str) -> bool:
+        """Delete a canned response; False if it did not exist."""

@@ -11,6 +11,7 @@ from aiohttp import web
 
 from hub.errors import Forbidden, HubError, Unauthorized
 from hub.keys import AGENT_KEY, LOOKUPS_KEY
+from hub.web.auth import api_session_agent, has_session_cookie
 from hub.web.jsonio import error_body, error_response, json_response
 
 log = logging.getLogger(__name__)
@@ -63,6 +64,10 @@ async def token_middleware(request: web.Request, handler: Handler) -> web.Stream
     if request.path.removeprefix("/api") in PUBLIC_PATHS:
         return await handler(request)
     header = request.headers.get("Authorization", "")
+    if not header and has_session_cookie(request):
+        # the pages' own fetch calls: the session cookie, plus the CSRF header on writes
+        request[AGENT_KEY] = await api_session_agent(request)
+        return await handler(request)
     scheme, _, token = header.partition(" ")
     if not header:
         raise Unauthorized("missing credentials: send 'Authorization: Bearer <token>'")

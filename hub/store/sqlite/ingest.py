@@ -133,8 +133,9 @@ def _resolve(
                 "UPDATE customers SET name = ?, updated_at = ? WHERE id = ?",
                 (ib.sender_name, ms(req.received_at), customer.id),
             )
-            customer = load_customer(conn, customer.id)
-            assert customer is not None
+            updated = load_customer(conn, customer.id)
+            assert updated is not None
+            return updated, False
         return customer, False
     customer = insert_customer(conn, ib.sender_name, req.received_at)
     insert_identity(conn, customer.id, ib.sender_kind.value, req.sender, req.received_at)
@@ -146,7 +147,7 @@ def _new_conversation(
 ) -> Conversation:
     """A conversation that already counts its first message (no second UPDATE needed)."""
     ib = req.inbound
-    now = ms(req.received_at)
+    now = rows.msn(req.received_at)
     at = rows.dtn(now)
     conversation = Conversation(
         id=new_id("cnv"),
@@ -174,8 +175,8 @@ def _count_message(
     conn: sqlite3.Connection, current: Conversation, at: datetime, reopen: bool
 ) -> Conversation:
     """Bump the counters (and reopen) of a conversation loaded in this same transaction."""
-    now = ms(at)
-    last = max(ms(current.last_message_at) or now, now)
+    now = rows.msn(at)
+    last = max(rows.msn(current.last_message_at), now)
     if reopen:
         conn.execute(
             "UPDATE conversations SET status = 'open', resolved_at = NULL, snoozed_until = NULL,"

@@ -177,6 +177,29 @@ MIGRATIONS: tuple[str, ...] = (
     );
     CREATE INDEX api_tokens_agent ON api_tokens(agent_id);
     """,  # noqa: E501 (a released entry: its SQL text stays as shipped)
+    # 2: browser sessions and canned responses
+    """
+    CREATE TABLE sessions (
+        id TEXT PRIMARY KEY,
+        token_hash TEXT NOT NULL UNIQUE,
+        agent_id TEXT NOT NULL REFERENCES agents(id),
+        csrf_secret TEXT NOT NULL,
+        created_at INTEGER NOT NULL,
+        last_seen_at INTEGER NOT NULL,
+        expires_at INTEGER NOT NULL
+    );
+    CREATE INDEX sessions_agent ON sessions(agent_id);
+    CREATE INDEX sessions_expiry ON sessions(expires_at);
+
+    CREATE TABLE canned_responses (
+        id TEXT PRIMARY KEY,
+        shortcut TEXT NOT NULL UNIQUE,
+        title TEXT NOT NULL,
+        body TEXT NOT NULL,
+        created_at INTEGER NOT NULL,
+        updated_at INTEGER NOT NULL
+    );
+    """,
 )
 
 LATEST = len(MIGRATIONS)

@@ -54,6 +54,11 @@ def ms(value: datetime | None) -> int | None:
     return (as_utc(value) - _EPOCH) // _MS
 
 
+def msn(value: datetime) -> int:
+    """`ms` of a datetime that is never None (a NOT NULL column)."""
+    return (as_utc(value) - _EPOCH) // _MS
+
+
 def dt(value: int | None) -> datetime | None:
     """A UTC datetime from stored milliseconds."""
     if value is None:

@@ -13,6 +13,7 @@ from hub.errors import HubError
 from hub.model import (
     Agent,
     ApiToken,
+    CannedResponse,
     Conversation,
     ConversationFilter,
     Customer,
@@ -27,6 +28,7 @@ from hub.model import (
     OutboxEntry,
     Page,
     Role,
+    Session,
     Team,
 )
 from hub.store.base import (
@@ -34,11 +36,22 @@ from hub.store.base import (
     ConversationPatch,
     IngestRequest,
     NewMessage,
+    Record,
+    RecordKind,
     ReplyRequest,
     ReplyResult,
     SendResult,
 )
-from hub.store.sqlite import admin, conversations, customers, migrations
+from hub.store.sqlite import (
+    admin,
+    admin_edits,
+    canned,
+    conversations,
+    customers,
+    migrations,
+    sessions,
+)
+from hub.store.sqlite import records as record_io
 from hub.store.sqlite.engine import SqliteEngine
 from hub.store.sqlite.ingest import (
     load_conversation,
@@ -47,15 +60,15 @@ from hub.store.sqlite.ingest import (
     run_ingest_many,
 )
 
-_COUNTED = ("customers", "identities", "conversations", "messages", "agents", "teams", "inboxes")
-
 
 def _counts(conn: sqlite3.Connection) -> dict[str, int]:
-    out = {t: conn.execute(f"SELECT COUNT(*) FROM {t}").fetchone()[0] for t in _COUNTED}
+    out = {
+        kind.value: conn.execute(f"SELECT COUNT(*) FROM {table}").fetchone()[0]
+        for kind, table in record_io.TABLES.items()
+    }
     out["live_customers"] = conn.execute(
         "SELECT COUNT(*) FROM customers WHERE merged_into IS NULL"
     ).fetchone()[0]
-    out["outbox"] = conn.execute("SELECT COUNT(*) FROM outbox").fetchone()[0]
     return out
 
 
@@ -82,6 +95,20 @@ class SqliteStore:
 
     async def counts(self) -> dict[str, int]:
         return await self.engine.read(_counts)
+
+    # --- whole-hub transfer -------------------------------------------------------------
+    async def export_records(
+        self, kind: RecordKind, *, after: str | None, limit: int
+    ) -> list[Record]:
+        job = partial(record_io.export_records, kind=kind, after=after, limit=limit)
+        return await self.engine.read(job)
+
+    async def import_records(self, kind: RecordKind, records: Sequence[Record]) -> int:
+        if not records:
+            return 0
+        # one write job per batch: the batch commits (or fails) as a whole
+        job = partial(record_io.import_records, kind=kind, records=list(records))
+        return await self.engine.write(job)
 
     # --- ingest -------------------------------------------------------------------------
     async def ingest(self, req: IngestRequest) -> IngestResult:
@@ -338,3 +365,119 @@ class SqliteStore:
 
     async def revoke_token(self, token_id: str, *, now: datetime) -> bool:
         return await self.engine.write(partial(admin.revoke_token, token_id=token_id, now=now))
+
+    # --- admin edits ----------------------------------------------------------------------
+    async def update_agent(
+        self,
+        agent_id: str,
+        *,
+        name: str = UNSET,
+        role: Role = UNSET,
+        team_ids: Sequence[str] = UNSET,
+        active: bool = UNSET,
+        password_hash: str | None = UNSET,
+    ) -> Agent:
+        job = partial(
+            admin_edits.update_agent,
+            agent_id=agent_id,
+            name=name,
+            role=role,
+            team_ids=team_ids,
+            active=active,
+            password_hash=password_hash,
+        )
+        return await self.engine.write(job)
+
+    async def update_inbox(
+        self,
+        inbox_id: str,
+        *,
+        name: str = UNSET,
+        team_id: str | None = UNSET,
+        config: Mapping[str, Any] = UNSET,
+    ) -> Inbox:
+        job = partial(
+            admin_edits.update_inbox, inbox_id=inbox_id, name=name, team_id=team_id, config=config
+        )
+        return await self.engine.write(job)
+
+    async def rename_team(self, team_id: str, name: str) -> Team:
+        return await self.engine.write(partial(admin_edits.rename_team, team_id=team_id, name=name))
+
+    async def delete_team(self, team_id: str) -> bool:
+        return await self.engine.write(partial(admin_edits.delete_team, team_id=team_id))
+
+    # --- sessions -----------------------------------------------------------------------
+    async def create_session(
+        self,
+        *,
+        agent_id: str,
+        token_hash: str,
+        csrf_secret: str,
+        now: datetime,
+        expires_at: datetime,
+    ) -> Session:
+        job = partial(
+            sessions.create_session,
+            agent_id=agent_id,
+            token_hash=token_hash,
+            csrf_secret=csrf_secret,
+            now=now,
+            expires_at=expires_at,
+        )
+        return await self.engine.write(job)
+
+    async def get_session(self, token_hash: str) -> tuple[Session, Agent] | None:
+        return await self.engine.read(partial(sessions.get_session, token_hash=token_hash))
+
+    async def touch_session(self, session_id: str, *, now: datetime) -> bool:
+        job = partial(sessions.touch_session, session_id=session_id, now=now)
+        return await self.engine.write(job)
+
+    async def delete_session(self, token_hash: str) -> bool:
+        return await self.engine.write(partial(sessions.delete_session, token_hash=token_hash))
+
+    async def delete_agent_sessions(self, agent_id: str) -> int:
+        job = partial(sessions.delete_agent_sessions, agent_id=agent_id)
+        return await self.engine.write(job)
+
+    async def delete_expired_sessions(self, *, now: datetime) -> int:
+        return await self.engine.write(partial(sessions.delete_expired_sessions, now=now))
+
+    # --- canned responses -----------------------------------------------------------------
+    async def create_canned_response(
+        self, *, shortcut: str, title: str, body: str, now: datetime
+    ) -> CannedResponse:
+        job = partial(
+            canned.create_canned_response, shortcut=shortcut, title=title, body=body, now=now
+        )
+        return await self.engine.write(job)
+
+    async def list_canned_responses(self) -> list[CannedResponse]:
+        return await self.engine.read(canned.list_canned_responses)
+
+    async def get_canned_response(self, canned_id: str) -> CannedResponse | None:
+        return await self.engine.read(partial(canned.get_canned_response, canned_id=canned_id))
+
+    async def update_canned_response(
+        self,
+        canned_id: str,
+        *,
+        shortcut: str = UNSET,
+        title: str = UNSET,
+        body: str = UNSET,
+        now: datetime,
+    ) -> CannedResponse:
+        job = partial(
+            canned.update_canned_response,
+            canned_id=canned_id,
+            shortcut=shortcut,
+            title=title,
+            body=body,
+            now=now,
+        )
+        return await self.engine.write(job)
+
+    async def delete_canned_response(self, canned_id: str) -> bool:
+        job = partial(canned.delete_canned_response, canned_id=canned_id)
+        return await self.engine.write(job)

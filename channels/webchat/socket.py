@@ -1,0 +1,417 @@
+"""One visitor's websocket: hello, resume, messages acked after the durable ingest, typing, email.
+
+Every frame passes, in order: the size cap, the rate limits (per client address, then per
+visitor), JSON parsing, and the identity gate (no frame but hello is served to a visitor who
+has not said a valid hello, and with require_identity none to an unverified one). Each
+refusal is an error frame; the connection stays open.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections import deque
+from typing import TYPE_CHECKING
+
+from aiohttp import WSMsgType, web
+
+from channels.webchat.config import WebchatInboxConfig
+from channels.webchat.frames import encode, error_frame, history_frame, message_view
+from channels.webchat.history import load_history
+from channels.webchat.parse import (
+    FrameError,
+    Hello,
+    LeaveEmail,
+    Resume,
+    SendMessage,
+    Typing,
+    client_id_of,
+    parse_frame,
+    to_inbound,
+)
+from channels.webchat.tokens import check_identifier, identified_visitor_id, new_visitor_id
+from hub.errors import Conflict, HubError, InvalidAddress
+from hub.identity import normalise_address
+from hub.model import Conversation, ConversationFilter, IdentityKind, Inbox, Status
+
+if TYPE_CHECKING:
+    from channels.webchat.adapter import WebchatRuntime
+
+log = logging.getLogger(__name__)
+MAX_QUEUED_FRAMES = 1_000  # a visitor this far behind is disconnected (they resume later)
+CLOSE_TIMEOUT = 3.0  # seconds to wait for the widget's answer to our close frame
+TYPING_EVERY = 2.0  # seconds between repeated "still typing" events
+_IDLE, _RESUMING, _LIVE = 0, 1, 2
+EMAIL_NOT_ATTACHED = (
+    "This email address can't be linked to this chat. Please check it or use another "
+    "address; you can also write to us from it directly."
+)
+
+
+class VisitorSession:
+    """The state of one widget connection."""
+
+    __slots__ = (
+        "_closer",
+        "_held",
+        "_identity_failed",
+        "_last_status",
+        "_last_typing",
+        "_out",
+        "_phase",
+        "_sent",
+        "_writer",
+        "closed",
+        "config",
+        "conversation",
+        "customer_id",
+        "inbox",
+        "ip",
+        "name",
+        "rt",
+        "visitor_id",
+        "ws",
+    )
+
+    def __init__(
+        self,
+        rt: WebchatRuntime,
+        ws: web.WebSocketResponse,
+        inbox: Inbox,
+        config: WebchatInboxConfig,
+        ip: str,
+    ) -> None:
+        self.rt = rt
+        self.ws = ws
+        self.inbox = inbox
+        self.config = config
+        self.ip = ip
+        self.visitor_id: str | None = None
+        self.customer_id: str | None = None
+        self.name: str | None = None
+        self.conversation: Conversation | None = None
+        self.closed = False
+        self._identity_failed = False
+        self._phase = _IDLE
+        self._held: list[tuple[str, bytes]] | None = None
+        self._sent: frozenset[str] = frozenset()  # history ids: late live copies are skipped
+        self._out: deque[bytes] | None = None
+        self._writer: asyncio.Task[None] | None = None
+        self._closer: asyncio.Future[bool] | None = None
+        self._last_status = b""
+        self._last_typing = 0.0
+
+    # --- output ---------------------------------------------------------------------------
+    def send(self, frame: bytes) -> None:
+        """Queue a frame for the socket; never waits (a too-slow visitor is disconnected)."""
+        if self.closed:
+            return
+        if self._out is None:
+            self._out = deque()
+        if len(self._out) >= MAX_QUEUED_FRAMES:
+            self._out.clear()
+            self.closed = True
+            self._closer = asyncio.ensure_future(
+                self.ws.close(code=1013, message=b"too slow; resume")
+            )
+            return
+        self._out.append(frame)
+        if self._writer is None:
+            self._writer = asyncio.get_running_loop().create_task(self._drain())
+
+    async def _drain(self) -> None:
+        try:
+            while self._out and not self.closed:
+                await self.ws.send_frame(self._out.popleft(), WSMsgType.TEXT)
+        except (ConnectionError, RuntimeError):
+            self.closed = True  # the receive loop sees the close and cleans up
+        finally:
+            self._writer = None
+            self._out = None  # an idle connection keeps no queue
+
+    async def reply(self, frame: bytes) -> None:
+        """Answer from the receive loop: written at once when nothing is queued (no task)."""
+        if self._writer is not None or self._out:
+            self.send(frame)  # keep the order of what is already queued
+            return
+        if self.closed:
+            return
+        try:
+            await self.ws.send_frame(frame, WSMsgType.TEXT)
+        except (ConnectionError, RuntimeError):
+            self.closed = True
+
+    def deliver_message(self, message_id: str, frame: bytes) -> None:
+        """A live message: held while the history is being sent, dropped before resume."""
+        if self._phase == _LIVE:
+            if message_id not in self._sent:
+                self.send(frame)
+        elif self._phase == _RESUMING and self._held is not None:
+            self._held.append((message_id, frame))
+
+    def observe(self, conversation: Conversation) -> bool:
+        """Whether a changed conversation becomes (or updates) this visitor's current one."""
+        current = self.conversation
+        return (
+            current is None
+            or current.id == conversation.id
+            or conversation.created_at > current.created_at
+            or (current.status == Status.RESOLVED and conversation.status != Status.RESOLVED)
+        )
+
+    async def refresh_status(self, *, inline: bool = False) -> None:
+        """Send the status frame if it changed since the last one (inline: from the loop)."""
+        if self.closed or self.visitor_id is None:
+            return
+        status = await self.rt.board.status(self.inbox, self.config, self.conversation)
+        frame = encode(status)
+        if frame != self._last_status:
+            self._last_status = frame
+            if inline:
+                await self.reply(frame)
+            else:
+                self.send(frame)  # a slow visitor must not hold up the others' refresh
+
+    # --- input ----------------------------------------------------------------------------
+    async def on_text(self, data: str) -> None:
+        """Handle one text frame; every refusal becomes an error frame."""
+        try:
+            await self._on_text(data)
+        except FrameError as exc:
+            await self.reply(error_frame(exc.code, exc.message, client_id=exc.client_id))
+        except HubError as exc:
+            await self.reply(error_frame(exc.code, exc.message, client_id=client_id_of(data)))
+        except Exception:
+            log.exception("web-chat frame failed (inbox %s)", self.inbox.id)
+            await self.reply(
+                error_frame(
+                    "internal_error",
+                    "something went wrong on our side; please try again",
+                    client_id=client_id_of(data),
+                )
+            )
+
+    async def _on_text(self, data: str) -> None:
+        cfg = self.config
+        size = len(data) if len(data) * 4 <= cfg.max_frame_bytes else len(data.encode())
+        if size > cfg.max_frame_bytes:
+            raise FrameError(
+                "frame_too_large",
+                f"a frame may have at most {cfg.max_frame_bytes} bytes; this one has {size}",
+                client_id=client_id_of(data[:200]),
+            )
+        wait = self.rt.limits.take(f"ip:{self.inbox.id}:{self.ip}", cfg.ip_burst, cfg.ip_per_second)
+        if not wait and self.visitor_id is not None:
+            key = f"v:{self.visitor_id}"
+            wait = self.rt.limits.take(key, cfg.visitor_burst, cfg.visitor_per_second)
+        if wait:
+            await self.reply(
+                error_frame(
+                    "rate_limited",
+                    f"too many frames; wait {wait:.1f} s before sending again",
+                    client_id=client_id_of(data),
+                    retry_after=wait,
+                )
+            )
+            return
+        frame = parse_frame(data, max_chars=cfg.max_message_chars)
+        if isinstance(frame, Hello):
+            await self._hello(frame)
+            return
+        if self.visitor_id is None:
+            client_id = frame.client_id if isinstance(frame, SendMessage) else None
+            if cfg.require_identity or self._identity_failed:
+                raise FrameError(
+                    "identity_unverified",
+                    "this chat needs a verified user: send hello with a valid identifier_hash",
+                    client_id=client_id,
+                )
+            raise FrameError("hello_required", "send a hello frame first", client_id=client_id)
+        if isinstance(frame, SendMessage):
+            await self._message(frame)
+        elif isinstance(frame, Resume):
+            await self._resume(frame.after)
+        elif isinstance(frame, Typing):
+            await self._typing(frame.typing)
+        elif isinstance(frame, LeaveEmail):
+            await self._email(frame.address)
+
+    async def _hello(self, hello: Hello) -> None:
+        cfg = self.config
+        self.rt.registry.remove(self)  # a second hello starts over
+        self.visitor_id = self.customer_id = self.conversation = None
+        self._phase = _IDLE
+        visitor_id = None
+        if hello.identifier is not None and hello.identifier_hash is not None:
+            if not check_identifier(cfg.identity_secret, hello.identifier, hello.identifier_hash):
+                self._identity_failed = True
+                raise FrameError("identity_unverified", "identifier_hash does not match identifier")
+            visitor_id = identified_visitor_id(self.rt.secret_key, self.inbox.id, hello.identifier)
+        elif cfg.require_identity:
+            self._identity_failed = True
+            raise FrameError(
+                "identity_unverified", "this chat needs identifier and identifier_hash"
+            )
+        if hello.token is not None:
+            claims = self.rt.tokens.verify(
+                hello.token, inbox_id=self.inbox.id, max_age=cfg.token_ttl_seconds
+            )
+            # a verified user wins over the token (they signed in since it was issued)
+            visitor_id = visitor_id or claims.visitor_id
+        # a brand-new random visitor cannot have a customer yet: skip the read
+        known = visitor_id is not None
+        self._identity_failed = False
+        self.visitor_id = visitor_id or new_visitor_id()
+        self.name = hello.name
+        if known:
+            identity = await self.rt.reads.find_identity(IdentityKind.VISITOR, self.visitor_id)
+            self.customer_id = identity.customer_id if identity is not None else None
+        self.rt.registry.add(self)
+        if self.customer_id is not None:
+            await self._load_conversation()
+        await self.reply(
+            encode(
+                {
+                    "type": "welcome",
+                    "visitor_id": self.visitor_id,
+                    "token": self.rt.tokens.issue(self.visitor_id, self.inbox.id),
+                    "title": cfg.title,
+                    "greeting": cfg.greeting,
+                    "offline_message": cfg.offline_message,
+                }
+            )
+        )
+        self._last_status = b""
+        await self.refresh_status(inline=True)
+
+    async def _load_conversation(self) -> None:
+        assert self.customer_id is not None
+        flt = ConversationFilter(customer_id=self.customer_id, inbox_id=self.inbox.id)
+        page = await self.rt.reads.list_conversations(flt, limit=5)
+        current = next((c for c in page.items if c.status != Status.RESOLVED), None)
+        current = current or (page.items[0] if page.items else None)
+        if current is not None:
+            self.rt.registry.set_conversation(self, current)
+
+    async def _message(self, frame: SendMessage) -> None:
+        assert self.visitor_id is not None
+        inbound = to_inbound(frame, inbox_id=self.inbox.id, visitor_id=self.visitor_id,
+                             name=self.name)  # fmt: skip
+        try:
+            result = await self.rt.ingest(inbound)  # returns after the commit
+        except HubError as exc:
+            raise FrameError(exc.code, exc.message, client_id=frame.client_id) from None
+        self.rt.registry.bind(self.visitor_id, result.customer.id)
+        if result.conversation_created:
+            self.rt.board.mark_dirty(self.inbox.id)
+        if self.observe(result.conversation):
+            self.rt.registry.set_conversation(self, result.conversation)
+        ack = {
+            "type": "ack",
+            "client_id": frame.client_id,
+            "id": result.message.id,
+            "conversation_id": result.conversation.id,
+            "duplicate": result.duplicate,
+        }
+        await self.reply(encode(ack))
+        await self.refresh_status(inline=True)
+
+    async def _resume(self, after: str | None) -> None:
+        self._phase = _RESUMING  # live messages are held from here on: subscribe first
+        self._held = []
+        try:
+            history = await load_history(
+                self.rt.reads, customer_id=self.customer_id, inbox_id=self.inbox.id, after=after
+            )
+            views = [
+                message_view(m, await self.rt.board.agent_name(m.author_id))
+                for m in history.messages
+            ]
+        except BaseException:
+            self._phase, self._held = _IDLE, None
+            raise
+        self._sent = frozenset(v["id"] for v in views)
+        await self.reply(history_frame(views, reset=history.reset))
+        held, self._held = self._held, None
+        self._phase = _LIVE
+        for message_id, frame in held:
+            self.deliver_message(message_id, frame)
+
+    async def _typing(self, typing: bool) -> None:
+        if self.conversation is None or self.conversation.status == Status.RESOLVED:
+            return  # nobody to tell yet: the indicator belongs to a conversation
+        now = time.monotonic()
+        if typing and now - self._last_typing < TYPING_EVERY:
+            return  # agents already see "typing"; this is only a keep-alive
+        self._last_typing = now if typing else 0.0
+        await self.rt.typing(self.conversation.id, typing)
+
+    async def _email(self, raw: str) -> None:
+        assert self.visitor_id is not None
+        try:
+            address = normalise_address(IdentityKind.EMAIL, raw)
+        except InvalidAddress as exc:
+            reason = f"that is not an email address: {exc.reason}"
+            raise FrameError("invalid_email", reason) from None
+        try:
+            if self.customer_id is None:
+                customer = await self.rt.create_customer(
+                    [(IdentityKind.VISITOR, self.visitor_id), (IdentityKind.EMAIL, address)]
+                )
+                self.rt.registry.bind(self.visitor_id, customer.id)
+            else:
+                await self.rt.add_identity(self.customer_id, IdentityKind.EMAIL, address)
+        except Conflict:
+            # the address belongs to someone else (or the visitor's first message just created
+            # their customer): never say which, never merge on a visitor's word
+            identity = await self.rt.reads.find_identity(IdentityKind.VISITOR, self.visitor_id)
+            if self.customer_id is not None or identity is None:
+                raise FrameError("email_not_attached", EMAIL_NOT_ATTACHED) from None
+            self.rt.registry.bind(self.visitor_id, identity.customer_id)
+            try:
+                await self.rt.add_identity(identity.customer_id, IdentityKind.EMAIL, address)
+            except Conflict:
+                raise FrameError("email_not_attached", EMAIL_NOT_ATTACHED) from None
+        await self.reply(encode({"type": "email_saved", "address": address}))
+
+    def close(self) -> None:
+        """The socket closed: forget the session."""
+        self.closed = True
+        self.rt.registry.remove(self)
+        if self._writer is not None:
+            self._writer.cancel()
+
+
+async def serve_visitor(
+    rt: WebchatRuntime,
+    request: web.Request,
+    inbox: Inbox,
+    config: WebchatInboxConfig,
+) -> web.WebSocketResponse:
+    """Run one visitor connection until it closes."""
+    ws = web.WebSocketResponse(
+        max_msg_size=max(65_536, 4 * config.max_frame_bytes),  # above: closed (1009)
+        heartbeat=rt.heartbeat_seconds,
+        compress=False,  # a deflate context per connection costs far more than it saves
+        timeout=CLOSE_TIMEOUT,
+    )
+    await ws.prepare(request)
+    session = VisitorSession(rt, ws, inbox, config, request.remote or "unknown")
+    rt.sessions.add(session)
+    try:
+        async for msg in ws:
+            if msg.type == WSMsgType.TEXT:
+                await session.on_text(msg.data)
+            elif msg.type == WSMsgType.BINARY:
+                session.send(error_frame("invalid_frame", "send JSON as text frames"))
+    finally:
+        session.close()
+        rt.sessions.discard(session)
+    return ws
+
+
+async def close_all(sessions: set[VisitorSession]) -> None:
+    """Close every visitor connection at once (shutdown: widgets reconnect and resume)."""
+    closing = [s.ws.close(code=1001, message=b"server shutting down") for s in list(sessions)]
+    await asyncio.gather(*closing, return_exceptions=True)
