@@ -25,7 +25,7 @@ lint: $(STAMP)
 	$(BIN)/mypy
 
 bench: $(STAMP)
-	@for b in bench/ingest.py bench/read_latency.py bench/mongo.py; do \
+	@for b in bench/ingest.py bench/read_latency.py bench/mongo.py bench/webchat.py; do \
 		echo "== $$b"; $(BIN)/python $$b $(BENCH_ARGS) || exit $$?; done
 
 clean:

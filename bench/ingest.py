@@ -75,7 +75,7 @@ def _serve(kind: str, db: str) -> None:
         app = web.Application()
         app.router.add_post("/api/v1/inbound", created)
         app.router.add_get("/healthz", stats)
-    app.router.add_get("/_bench/stats", stats)
+    app.router.add_get("/api/_bench/stats", stats)
 
     async def on_startup(_: web.Application) -> None:
         _tune_gc()  # the same GC semantics as `hub serve`
@@ -220,12 +220,12 @@ async def measured(
 ) -> Any:  # fmt: skip
     """Await a phase; note statuses, stored count, group-commit sizes and CPU of both sides."""
     stored = -stored_messages(db) if db else 0
-    async with session.get(server.base + "/_bench/stats") as r:
+    async with session.get(server.base + "/api/_bench/stats") as r:
         before = await r.json()
     wall, cpu = time.perf_counter(), time.process_time()
     res = await run
     wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
-    async with session.get(server.base + "/_bench/stats") as r:
+    async with session.get(server.base + "/api/_bench/stats") as r:
         after = await r.json()
     statuses: Counter[int] = res[-1]
     sent = max(1, statuses.total() * per_req)

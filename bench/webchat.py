@@ -7,14 +7,18 @@ ack latency bounds delivery to an in-process agent-side subscriber (the agent we
 not exist yet; when /ws does, measure to it too).
 
 Processes: the server (hub: uvloop, `hub serve` GC tuning, temp SQLite, synchronous=full,
-one online-agent-free round-robin agent so conversations are assigned, not queued) and
-CLIENTS load-generator processes, each holding its share of the connections. Phases:
+one agent that round robin gives every new conversation, so nothing queues) and CLIENTS
+load generators (bench/webchat_client.py), each holding its share of the connections:
   hold      every client opens its connections (hello -> welcome), in parallel; the server's
             RSS (VmRSS) is read before and after; RSS delta / connections = KB per connection
-  paced     open loop at 1,000 msg/s for 10 s (--quick 3 s), round robin over every
-            connection; latency = message frame sent -> its ack received
+  first     one message per connection, open loop at 1,000 msg/s: each starts a customer
+            and a conversation; latency = message frame sent -> its ack received
+  chat      open loop at 1,000 msg/s for 10 s (--quick 3 s), round robin over every
+            connection: messages in ongoing conversations
   after     RSS again after the traffic (per connection, with conversations in memory)
-  baseline  the same with a trivial aiohttp websocket server that answers each frame at once
+  baseline  the same with a trivial aiohttp websocket server that answers each frame at once,
+            and the store floor: the same messages straight into do_ingest, in-process
+            (bench/webchat_floor.py), i.e. what the store alone costs at this rate
 Every run raises the soft open-file limit to the hard one in each process.
 Usage: `.venv/bin/python bench/webchat.py [--quick]` from the repo root.
 """
@@ -24,7 +28,9 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import gc
 import json
+import os
 import resource
 import socket
 import subprocess
@@ -40,12 +46,18 @@ import orjson
 
 if __package__ in (None, ""):  # run as a script: make `bench` and `hub` importable
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from bench.common import Stats, now_ns, print_table, verdict
+from bench.common import Stats, print_table, verdict
 
 TARGET_KB, TARGET_P99_MS, RATE = 25.0, 20.0, 1_000
 CLIENTS = 4
-CONNECT_CONCURRENCY = 100  # per client process: handshakes in flight at once
 WS_PATH = "/api/v1/webchat/ws"
+CLIENT = str(Path(__file__).resolve().parent / "webchat_client.py")
+AGENT = str(Path(__file__).resolve().parent / "webchat_agent.py")
+AGENT_EMAIL, AGENT_PASSWORD = "bench@example.test", "bench password 1234"
+# CLOCK_MONOTONIC: system-wide on Linux, so stamps from the visitor clients and the agent
+# process (send -> receive) are comparable; perf_counter_ns is the same clock there.
+shared_clock = time.monotonic_ns
+GC_POLICY_ENV = "HUB_BENCH_GC"  # bench-only: a GC policy applied after _tune_gc (see --gc)
 
 
 def raise_nofile() -> int:
@@ -85,8 +97,15 @@ def _serve(kind: str, db: str) -> None:
         app = web.Application()
         app.router.add_get(WS_PATH, _echo)
 
-    async def on_startup(_: web.Application) -> None:
+    pauses = GcPauses()
+    app.router.add_get("/api/_bench/gc", pauses.handler)
+
+    async def on_startup(app: web.Application) -> None:
         _tune_gc()  # the same GC semantics as `hub serve`
+        policy = os.environ.get(GC_POLICY_ENV, "")
+        if policy:
+            pauses.freezer = apply_gc_policy(policy)
+        gc.callbacks.append(pauses.callback)
 
     app.on_startup.append(on_startup)
     _install_uvloop()
@@ -113,15 +132,92 @@ async def _echo(request: Any) -> Any:
     return ws
 
 
+class GcPauses:
+    """gc.callbacks timing in the server: collections and pause ms per generation.
+
+    GET /api/_bench/gc returns the figures since the last call and resets them;
+    ?census=1 adds tracked-object counts and the event bus replay buffer's share of them.
+    """
+
+    def __init__(self) -> None:
+        self.started = 0
+        self.freezer: Any = None  # a policy's background task, kept referenced
+        self.reset()
+
+    def reset(self) -> None:
+        self.pauses: dict[int, list[float]] = {0: [], 1: [], 2: []}
+
+    def callback(self, phase: str, info: dict[str, int]) -> None:
+        if phase == "start":
+            self.started = time.perf_counter_ns()
+        else:
+            self.pauses[info["generation"]].append((time.perf_counter_ns() - self.started) / 1e6)
+
+    async def handler(self, request: Any) -> Any:
+        from aiohttp import web
+
+        out: dict[str, Any] = {
+            str(g): {"n": len(p), "total_ms": sum(p), "max_ms": max(p, default=0.0)}
+            for g, p in self.pauses.items()
+        }
+        self.reset()
+        if request.query.get("census"):
+            out["census"] = census(request.app)
+        return web.json_response(out)
+
+
+def census(app: Any) -> dict[str, int]:
+    """Tracked objects (not frozen), and how many of them the bus replay buffer reaches."""
+    from hub.keys import BUS_KEY
+
+    gc.collect()
+    live = {id(o) for o in gc.get_objects()}  # every generation, the permanent one excluded
+    replay = app[BUS_KEY]._replay
+    reached: set[int] = set()
+    todo: list[Any] = [replay]
+    while todo:
+        obj = todo.pop()
+        for ref in gc.get_referents(obj):
+            if id(ref) in live and id(ref) not in reached:
+                reached.add(id(ref))
+                todo.append(ref)
+    return {"tracked": len(live), "frozen": gc.get_freeze_count(), "replay_events": len(replay),
+            "reached_from_replay": len(reached)}  # fmt: skip
+
+
+def apply_gc_policy(policy: str) -> Any:
+    """A bench-only GC policy on top of _tune_gc: "T0,T1,T2" thresholds and/or "freeze=S"
+    (gc.freeze() every S seconds from a background task), joined by ";"."""
+    task = None
+    for part in policy.split(";"):
+        if part.startswith("freeze="):
+            every = float(part.removeprefix("freeze="))
+
+            async def freezer(every: float = every) -> None:
+                while True:
+                    await asyncio.sleep(every)
+                    gc.freeze()
+
+            task = asyncio.get_running_loop().create_task(freezer())
+        elif part:
+            t0, t1, t2 = (int(x) for x in part.split(","))
+            gc.set_threshold(t0, t1, t2)
+    return task
+
+
 async def _seed(url: str) -> str:
     from hub.model import Role, utcnow
+    from hub.passwords import hash_password
     from hub.store import create_store
 
     store = create_store(url)
     await store.open()
     try:
-        await store.create_agent(email="bench@example.test", name="Bench", role=Role.AGENT,
-                                 password_hash=None, team_ids=[], now=utcnow())  # fmt: skip
+        # the one agent: round robin gives it every conversation, and as an admin it sees
+        # every inbox on /ws (bench/webchat_agent.py signs in with this password)
+        await store.create_agent(email=AGENT_EMAIL, name="Bench", role=Role.ADMIN,
+                                 password_hash=hash_password(AGENT_PASSWORD), team_ids=[],
+                                 now=utcnow())  # fmt: skip
         # every connection comes from 127.0.0.1: the per-address limit must not bite here
         limits = {"ip_burst": 10_000_000, "ip_per_second": 10_000_000.0}
         inbox = await store.create_inbox(name="Bench chat", channel="webchat", team_id=None,
@@ -131,102 +227,21 @@ async def _seed(url: str) -> str:
     return inbox.id
 
 
-# --- client side (runs in CLIENTS subprocesses) --------------------------------------------
-async def _client(port: int, inbox: str, count: int, rate: float, seconds: float) -> None:
-    """Hold `count` connections; on "go" send `rate` msg/s for `seconds`; report latencies."""
-    raise_nofile()
-    url = f"http://127.0.0.1:{port}{WS_PATH}?inbox={inbox}"
-    sent_at: dict[str, int] = {}
-    latencies: list[float] = []
-    errors: dict[str, int] = {}
-    connector = aiohttp.TCPConnector(limit=0)
-    session = aiohttp.ClientSession(connector=connector)
-    sockets: list[aiohttp.ClientWebSocketResponse] = []
-    gate = asyncio.Semaphore(CONNECT_CONCURRENCY)
-    readers: list[asyncio.Task[None]] = []
-    finished, all_acked = asyncio.Event(), asyncio.Event()
-
-    async def read(ws: aiohttp.ClientWebSocketResponse) -> None:
-        async for msg in ws:
-            if msg.type != aiohttp.WSMsgType.TEXT:
-                break
-            frame = orjson.loads(msg.data)
-            if frame["type"] == "ack":
-                start = sent_at.pop(frame["client_id"], None)
-                if start is not None:
-                    latencies.append((now_ns() - start) / 1e6)
-                if finished.is_set() and not sent_at:
-                    all_acked.set()
-            elif frame["type"] == "error":
-                errors[frame["code"]] = errors.get(frame["code"], 0) + 1
-
-    async def open_one() -> None:
-        async with gate:
-            ws = await session.ws_connect(url, autoping=True, max_msg_size=1 << 20)
-            await ws.send_str('{"type":"hello"}')
-            while True:  # the hub may send status first; the welcome is what counts
-                msg = await ws.receive()
-                if msg.type != aiohttp.WSMsgType.TEXT or '"welcome"' in msg.data:
-                    break
-        sockets.append(ws)
-        readers.append(asyncio.ensure_future(read(ws)))
-
-    results = await asyncio.gather(*(open_one() for _ in range(count)), return_exceptions=True)
-    failed = [r for r in results if isinstance(r, BaseException)]
-    print(json.dumps({"ready": len(sockets), "failed": len(failed)}), flush=True)
-    loop = asyncio.get_running_loop()
-
-    async def paced(tag: str, total: int) -> None:
-        """Send `total` messages at `rate`, round robin over the connections; report."""
-        latencies.clear()
-        finished.clear()
-        start = now_ns()
-        for n in range(total):
-            wait = start + n * 1e9 / rate - now_ns()
-            if wait > 0:
-                await asyncio.sleep(wait / 1e9)  # open loop: the schedule ignores the answers
-            client_id = f"{tag}{n}"
-            ws = sockets[n % len(sockets)]
-            sent_at[client_id] = now_ns()
-            await ws.send_str(f'{{"type":"message","client_id":"{client_id}","text":"hi {n}"}}')
-        achieved = total / ((now_ns() - start) / 1e9)
-        finished.set()
-        if sent_at:
-            all_acked.clear()
-            with contextlib.suppress(TimeoutError):
-                async with asyncio.timeout(10):
-                    await all_acked.wait()
-        report = {"latencies": latencies, "sent": total, "lost": len(sent_at),
-                  "errors": dict(errors), "rate": achieved}  # fmt: skip
-        print(json.dumps(report), flush=True)
-        sent_at.clear()
-        errors.clear()
-
-    await loop.run_in_executor(None, sys.stdin.readline)  # "go": first messages
-    await paced("f", len(sockets))  # one each: every visitor starts a conversation
-    await loop.run_in_executor(None, sys.stdin.readline)  # "go": the chat goes on
-    await paced("m", int(rate * seconds))
-    await loop.run_in_executor(None, sys.stdin.readline)  # "quit"
-    for ws in sockets:
-        with contextlib.suppress(Exception):
-            await ws.close()
-    for task in readers:
-        task.cancel()
-    await session.close()
-
-
 # --- orchestration ---------------------------------------------------------------------------
 class Proc:
     """A subprocess speaking JSON lines on stdout, told what to do on stdin; stopped by PID."""
 
-    def __init__(self, *args: str) -> None:
-        cmd = [sys.executable, str(Path(__file__).resolve()), *args]
-        self.proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    def __init__(self, script: str, *args: str, env: dict[str, str] | None = None) -> None:
+        cmd = [sys.executable, script, *args]
+        self.proc = subprocess.Popen(
+            cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+            env={**os.environ, **(env or {})},
+        )  # fmt: skip
 
     def line(self) -> dict[str, Any]:
         text = self.proc.stdout.readline()  # type: ignore[union-attr]
         if not text:
-            raise RuntimeError(f"process {self.proc.args} ended early")
+            raise RuntimeError(f"process {self.proc.args!r} ended early")
         result: dict[str, Any] = json.loads(text)
         return result
 
@@ -251,29 +266,62 @@ class Phase:
     rate: float
     lost: int
     errors: dict[str, int]
+    delivery: Stats | None = None  # visitor send -> the agent's /ws receives message.created
+    undelivered: int = 0
+    resyncs: int = 0
+    gc: dict[str, Any] | None = None  # the server's collections during the phase (GcPauses)
 
     @classmethod
-    def of(cls, reports: list[dict[str, Any]]) -> Phase:
+    def of(cls, reports: list[dict[str, Any]], agent: dict[str, Any] | None = None) -> Phase:
         errors: dict[str, int] = {}
         for r in reports:
             for code, n in r["errors"].items():
                 errors[code] = errors.get(code, 0) + n
         samples = [x for r in reports for x in r["latencies"]] or [float("nan")]
-        return cls(
+        phase = cls(
             latency=Stats(samples),
             rate=sum(r["rate"] for r in reports),
             lost=sum(r["lost"] for r in reports),
             errors=errors,
         )
+        if agent is not None:
+            got: dict[str, int] = agent["received"]
+            sent = {text: at for r in reports for text, at in r["stamps"].items()}
+            delivered = [(got[t] - at) / 1e6 for t, at in sent.items() if t in got]
+            phase.delivery = Stats(delivered or [float("nan")])
+            phase.undelivered = len(sent) - len(delivered)
+            phase.resyncs = agent["resyncs"]
+        return phase
+
+    @staticmethod
+    def _cell(lat: Stats) -> str:
+        return f"p50 {lat.p50:.1f} / p99 {lat.p99:.1f} / max {lat.max:.1f} ms"
 
     def cell(self) -> str:
-        lat = self.latency
-        return f"p50 {lat.p50:.1f} / p99 {lat.p99:.1f} / max {lat.max:.1f} ms ({self.rate:,.0f}/s)"
+        return f"{self._cell(self.latency)} ({self.rate:,.0f}/s)"
+
+    def delivery_cell(self) -> str:
+        assert self.delivery is not None
+        return self._cell(self.delivery) + (
+            f" ({self.undelivered} undelivered)" if self.undelivered else ""
+        )
+
+    def gc_cell(self) -> str:
+        if not self.gc:
+            return ""
+        parts = [f"gen{g} {v['n']}x max {v['max_ms']:.0f} ms" for g, v in sorted(self.gc.items())
+                 if g.isdigit() and v["n"]]  # fmt: skip
+        return "; ".join(parts) or "no collections"
 
     def result(self) -> str:
         if self.lost or self.errors:
             return "MISS (lost or errors)"
         return verdict(self.latency.p99, TARGET_P99_MS)
+
+    def delivery_result(self) -> str:
+        if self.delivery is None or self.undelivered or self.resyncs:
+            return "MISS (undelivered or resync)"
+        return verdict(self.delivery.p99, TARGET_P99_MS)
 
 
 @dataclass
@@ -285,6 +333,7 @@ class Result:
     first: Phase  # every visitor's first message: a new customer and conversation
     chat: Phase  # messages in ongoing conversations
     connect_seconds: float
+    census: dict[str, int] | None = None  # tracked objects at the end (hub only)
 
 
 async def _wait_healthy(port: int, kind: str) -> None:
@@ -299,20 +348,37 @@ async def _wait_healthy(port: int, kind: str) -> None:
     raise RuntimeError("server never became healthy")
 
 
-def run(kind: str, db: str, connections: int, seconds: float) -> Result:
-    """One server kind under the whole procedure."""
-    server = Proc("--serve", kind, db)
+def _get_json(port: int, path: str) -> dict[str, Any]:
+    async def get() -> dict[str, Any]:
+        async with aiohttp.ClientSession() as session:
+            async with session.get(f"http://127.0.0.1:{port}{path}") as r:
+                r.raise_for_status()
+                found: dict[str, Any] = await r.json()
+                return found
+
+    return asyncio.run(get())
+
+
+def run(kind: str, db: str, connections: int, seconds: float, gc_policy: str = "") -> Result:
+    """One server kind under the whole procedure (hub: with an agent on /ws, GC timed)."""
+    env = {GC_POLICY_ENV: gc_policy} if gc_policy else {}
+    server = Proc(str(Path(__file__).resolve()), "--serve", kind, db, env=env)
     clients: list[Proc] = []
+    agent: Proc | None = None
+    hub = kind == "hub"
     try:
         info = server.line()
         port, pid = info["port"], server.proc.pid
         asyncio.run(_wait_healthy(port, kind))
+        if hub:  # the agent's browser tab: signed in, /ws open before any visitor arrives
+            agent = Proc(AGENT, str(port), AGENT_EMAIL, AGENT_PASSWORD)
+            agent.line()
         time.sleep(0.5)
         base = rss_kb(pid)
         share = connections // CLIENTS
         started = time.monotonic()
-        clients = [Proc("--client", str(port), info["inbox"], str(share), str(RATE / CLIENTS),
-                        str(seconds)) for _ in range(CLIENTS)]  # fmt: skip
+        clients = [Proc(CLIENT, str(port), info["inbox"], str(share), str(RATE / CLIENTS),
+                        str(seconds), str(i)) for i in range(CLIENTS)]  # fmt: skip
         ready = [c.line() for c in clients]
         connect_seconds = time.monotonic() - started
         held = sum(r["ready"] for r in ready)
@@ -320,13 +386,26 @@ def run(kind: str, db: str, connections: int, seconds: float) -> Result:
         held_kb = rss_kb(pid) - base
         phases = []
         for _ in range(2):
+            if hub:
+                _get_json(port, "/api/_bench/gc")  # reset: count this phase's collections
             for c in clients:
                 c.tell("go")
-            phases.append(Phase.of([c.line() for c in clients]))
+            reports = [c.line() for c in clients]
+            seen = None
+            if agent is not None:
+                agent.tell(f"report {sum(len(r['stamps']) for r in reports)}")
+                seen = agent.line()
+            phase = Phase.of(reports, seen)
+            if hub:
+                phase.gc = _get_json(port, "/api/_bench/gc")
+            phases.append(phase)
         time.sleep(0.5)
         after_kb = rss_kb(pid) - base
+        found = _get_json(port, "/api/_bench/gc?census=1")["census"] if hub else None
         for c in clients:
             c.tell("quit")
+        if agent is not None:
+            agent.tell("quit")
         return Result(
             connections=held,
             failed=sum(r["failed"] for r in ready),
@@ -335,29 +414,43 @@ def run(kind: str, db: str, connections: int, seconds: float) -> Result:
             first=phases[0],
             chat=phases[1],
             connect_seconds=connect_seconds,
+            census=found,
         )
     finally:
-        for c in clients:
+        for p in [*clients, *([agent] if agent else [])]:
             with contextlib.suppress(Exception):
-                c.proc.wait(timeout=20)
+                p.proc.wait(timeout=20)
         server.stop()
+
+
+def store_floor(db: str, visitors: int, seconds: float) -> dict[str, Phase]:
+    """bench/webchat_floor.py in its own process: the same messages, straight to do_ingest."""
+    script = Path(__file__).resolve().parent / "webchat_floor.py"
+    args = [sys.executable, str(script), db, str(visitors), str(RATE), str(seconds)]
+    out = subprocess.run(args, capture_output=True, text=True, check=True, timeout=300).stdout
+    found = json.loads(out)
+    return {
+        name: Phase(latency=Stats(found[name]), rate=RATE, lost=0, errors={})
+        for name in ("first", "chat")
+    }
+
+
+def _gc_rows(label: str, r: Result) -> list[list[str]]:
+    return [[f"  server GC during {name} ({label})", phase.gc_cell(), "", "", ""]
+            for name, phase in (("chat", r.chat), ("first", r.first))]  # fmt: skip
 
 
 def main() -> None:
     if len(sys.argv) == 4 and sys.argv[1] == "--serve":
         _serve(sys.argv[2], sys.argv[3])
         return
-    if len(sys.argv) == 7 and sys.argv[1] == "--client":
-        from hub.cli import _install_uvloop
-
-        _install_uvloop()
-        port, inbox, count, rate, seconds = sys.argv[2:]
-        asyncio.run(_client(int(port), inbox, int(count), float(rate), float(seconds)))
-        return
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="2,000 connections, 3 s paced")
-    quick = parser.parse_args().quick
-    connections, seconds = (2_000, 3.0) if quick else (10_000, 10.0)
+    parser.add_argument("--gc", metavar="POLICY", default="",
+                        help='also run the hub with this GC policy on top of _tune_gc, e.g. '
+                             '"10000,10,10" or "freeze=1" or "20000,50,1000;freeze=5"')  # fmt: skip
+    args = parser.parse_args()
+    connections, seconds = (2_000, 3.0) if args.quick else (10_000, 10.0)
     t0 = time.monotonic()
     limit = raise_nofile()
     if limit < connections // CLIENTS + 100 or limit < connections + 100:
@@ -365,27 +458,61 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="hub-bench-webchat-") as tmp:
         echo = run("echo", "-", connections, seconds)
         hub = run("hub", str(Path(tmp) / "hub.db"), connections, seconds)
+        alt = None
+        if args.gc:
+            alt = run("hub", str(Path(tmp) / "alt.db"), connections, seconds, args.gc)
+        floor = store_floor(str(Path(tmp) / "floor.db"), connections, seconds)
+    target = f"p99 <= {TARGET_P99_MS:.0f} ms"
     rows = [
         [f"server memory, {hub.connections:,} held connections",
          f"{hub.kb_per_conn:.1f} KB/conn ({hub.kb_per_conn_after:.1f} after traffic)",
          f"trivial ws {echo.kb_per_conn:.1f} KB/conn ({echo.kb_per_conn_after:.1f})",
          f"< {TARGET_KB:.0f} KB", verdict(hub.kb_per_conn, TARGET_KB)],
         [f"chat message -> ack @ {RATE:,} msg/s", hub.chat.cell(),
-         f"trivial ws {echo.chat.cell()}", f"p99 <= {TARGET_P99_MS:.0f} ms", hub.chat.result()],
+         f"trivial ws {echo.chat.cell()}", target, hub.chat.result()],
+        ["", "", f"store floor {floor['chat'].cell()}", "", ""],
+        ["chat message -> agent /ws (message.created)", hub.chat.delivery_cell(),
+         "the ack above (same messages)", target, hub.chat.delivery_result()],
         [f"first message (new conversation) @ {RATE:,} msg/s", hub.first.cell(),
-         f"trivial ws {echo.first.cell()}", f"p99 <= {TARGET_P99_MS:.0f} ms",
-         hub.first.result()],
+         f"trivial ws {echo.first.cell()}", target, hub.first.result()],
+        ["", "", f"store floor {floor['first'].cell()}", "", ""],
+        ["first message -> agent /ws (message.created)", hub.first.delivery_cell(),
+         "the ack above (same messages)", target, hub.first.delivery_result()],
+        *_gc_rows("_tune_gc", hub),
     ]  # fmt: skip
-    title = "Web chat: widget connections held by one hub process, durable ack latency"
+    if alt is not None:
+        rows += [
+            [f"GC policy {args.gc!r}: chat -> ack", alt.chat.cell(),
+             f"_tune_gc {hub.chat.cell()}", target, alt.chat.result()],
+            ["  chat -> agent /ws", alt.chat.delivery_cell(),
+             f"_tune_gc {hub.chat.delivery_cell()}", target, alt.chat.delivery_result()],
+            [f"GC policy {args.gc!r}: first -> ack", alt.first.cell(),
+             f"_tune_gc {hub.first.cell()}", target, alt.first.result()],
+            ["  first -> agent /ws", alt.first.delivery_cell(),
+             f"_tune_gc {hub.first.delivery_cell()}", target, alt.first.delivery_result()],
+            [f"  memory with {args.gc!r}",
+             f"{alt.kb_per_conn:.1f} KB/conn ({alt.kb_per_conn_after:.1f} after traffic)",
+             f"_tune_gc {hub.kb_per_conn:.1f} KB/conn ({hub.kb_per_conn_after:.1f})", "", ""],
+            *_gc_rows(args.gc, alt),
+        ]  # fmt: skip
+    title = "Web chat: widget connections held by one hub process, ack and agent delivery latency"
     print_table(title, ["what", "measured", "baseline (same run)", "target", "result"], rows)
-    for name, r in (("hub", hub), ("trivial ws", echo)):
+    for name, r in (("hub", hub), ("trivial ws", echo), *([("gc policy", alt)] if alt else [])):
         problems = {"connect failed": r.failed, "lost acks": r.first.lost + r.chat.lost}
+        if r is not echo:
+            problems["agent resyncs"] = r.first.resyncs + r.chat.resyncs
         print(f"\n  {name}: {r.connections:,} connections opened in {r.connect_seconds:.1f} s "
               f"by {CLIENTS} client processes; {problems}; errors "
               f"{r.first.errors or r.chat.errors or 'none'}", end="")  # fmt: skip
-    print("\n  the agent websocket (/ws) does not exist yet: delivery to agents is bounded by "
-          "the ack (the message's events are published before it)")  # fmt: skip
-    print(f"bench wall time {time.monotonic() - t0:.1f} s")
+    for name, r in (("_tune_gc", hub), *([(args.gc, alt)] if alt else [])):
+        if r.census:
+            c = r.census
+            share = c["reached_from_replay"] / max(c["tracked"], 1)
+            print(f"\n  server objects at the end ({name}): {c['tracked']:,} GC-tracked, "
+                  f"{c['frozen']:,} frozen; the event bus replay buffer ({c['replay_events']:,} "
+                  f"events) reaches {c['reached_from_replay']:,} of the tracked ({share:.0%})",
+                  end="")  # fmt: skip
+    print(f"\nbench wall time {time.monotonic() - t0:.1f} s")
 
 
 if __name__ == "__main__":

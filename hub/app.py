@@ -44,6 +44,7 @@ from hub.routing import RoundRobinSelector
 from hub.secret_key import load_secret_key
 from hub.store import create_store
 from hub.store.urls import redact_url
+from hub.web.agent_ws import add_agent_ws
 from hub.web.api import create_api_app
 from hub.web.jsonio import json_response
 from hub.web.lookups import Lookups
@@ -179,6 +180,7 @@ def create_app(config: HubConfig) -> web.Application:
     app.cleanup_ctx.extend([_store_ctx, _core_ctx, _channels_ctx, _snooze_ctx])
     app.router.add_get("/healthz", healthz)
     add_pages(app)  # /, /login, /logout, /inbox, /admin/...
+    add_agent_ws(app)  # /ws: the inbox pages' live events, typing and presence
     channel_routes = [route for channel in channels.values() for route in channel.routes()]
     app.add_subapp("/api", create_api_app(config, channel_routes))
     # a channel's public routes (widget script, visitor websocket) sit on the main app: the

@@ -223,6 +223,7 @@ def _print_login(config: HubConfig, email: str, password: str, token: str) -> No
     url = config.server.public_url or f"http://{config.server.host}:{config.server.port}"
     print(
         f"""
+Inbox:       {url}/login
 Demo admin:  {email}
 Password:    {password}
 API token:   {token}

@@ -30,6 +30,8 @@ class EventType(StrEnum):
     CUSTOMER_MERGED = "customer.merged"
     CUSTOMER_UNMERGED = "customer.unmerged"
     CONVERSATION_TYPING = "conversation.typing"  # ephemeral: nothing is stored
+    # a note @mentions agents: {"message": note, "conversation_id": id, "agent_ids": [ids]}
+    NOTE_MENTION = "note.mention"
     AGENT_PRESENCE = "agent.presence"  # online / away / offline
     # admin edits (hub/actions/admin.py, hub/actions/canned.py): {"agent"|"team"|...: object}
     AGENT_CREATED = "agent.created"

@@ -118,7 +118,7 @@ class VisitorRegistry:
     def push_message(self, visitor_id: str, message: Message, author: str | None) -> int:
         """Send a message to every connection of the visitor; how many there were."""
         sessions = self._by_visitor.get(visitor_id, ())
-        if sessions:
+        if any(session.streaming for session in sessions):
             frame = message_frame(message_view(message, author))
             for session in sessions:
                 session.deliver_message(message.id, frame)
@@ -183,6 +183,7 @@ class VisitorRegistry:
         if conversation.channel != CHANNEL:
             return
         inbox_id = conversation.inbox_id
+        # a new message changes last_message_at and unread_count: nothing the widget shows
         queue_changed = changes is None or not _QUEUE_FIELDS.isdisjoint(changes)
         if queue_changed:
             self._board.mark_dirty(inbox_id)
@@ -190,8 +191,10 @@ class VisitorRegistry:
         for visitor_id in self._by_customer.get(conversation.customer_id, ()):
             for session in self._by_visitor.get(visitor_id, ()):
                 if session.inbox.id == inbox_id and session.observe(conversation):
+                    current = session.conversation
                     self.set_conversation(session, conversation)
-                    touched.add(session)
+                    if queue_changed or current is None or current.id != conversation.id:
+                        touched.add(session)
         if queue_changed:
             touched |= self._waiting.get(inbox_id, set())
         if touched:

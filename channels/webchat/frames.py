@@ -1,7 +1,8 @@
 """Frames the hub sends to the widget (JSON text), built from hub.model objects.
 
 welcome  {"visitor_id", "token", "title", "greeting", "offline_message"}   answer to hello
-status   {"online", "assigned", "agent_name", "queue_position", "estimated_wait_seconds"}
+status   {"online", "assigned", "agent_name", "queue_position", "queue_long",
+          "estimated_wait_seconds"}   queue and wait: see status.py
 history  {"messages": [...], "reset"}   answer to resume; reset: replace what is shown
 message  {"message": {"id", "conversation_id", "from", "text", "author", "created_at", ...}}
 ack      {"client_id", "id", "conversation_id", "duplicate"}

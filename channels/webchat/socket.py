@@ -11,7 +11,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections import deque
 from typing import TYPE_CHECKING
 
 from aiohttp import WSMsgType, web
@@ -31,6 +30,7 @@ from channels.webchat.parse import (
     to_inbound,
 )
 from channels.webchat.tokens import check_identifier, identified_visitor_id, new_visitor_id
+from channels.webchat.writer import FrameWriter
 from hub.errors import Conflict, HubError, InvalidAddress
 from hub.identity import normalise_address
 from hub.model import Conversation, ConversationFilter, IdentityKind, Inbox, Status
@@ -39,7 +39,6 @@ if TYPE_CHECKING:
     from channels.webchat.adapter import WebchatRuntime
 
 log = logging.getLogger(__name__)
-MAX_QUEUED_FRAMES = 1_000  # a visitor this far behind is disconnected (they resume later)
 CLOSE_TIMEOUT = 3.0  # seconds to wait for the widget's answer to our close frame
 TYPING_EVERY = 2.0  # seconds between repeated "still typing" events
 _IDLE, _RESUMING, _LIVE = 0, 1, 2
@@ -49,20 +48,23 @@ EMAIL_NOT_ATTACHED = (
 )
 
 
-class VisitorSession:
+def _shown(conversation: Conversation | None) -> tuple[object, ...]:
+    """What of a conversation the status frame depends on."""
+    if conversation is None:
+        return ()
+    return (conversation.id, conversation.status, conversation.assignee_id)
+
+
+class VisitorSession(FrameWriter):
     """The state of one widget connection."""
 
     __slots__ = (
-        "_closer",
         "_held",
         "_identity_failed",
         "_last_status",
         "_last_typing",
-        "_out",
         "_phase",
         "_sent",
-        "_writer",
-        "closed",
         "config",
         "conversation",
         "customer_id",
@@ -71,7 +73,6 @@ class VisitorSession:
         "name",
         "rt",
         "visitor_id",
-        "ws",
     )
 
     def __init__(
@@ -82,8 +83,8 @@ class VisitorSession:
         config: WebchatInboxConfig,
         ip: str,
     ) -> None:
+        super().__init__(ws)
         self.rt = rt
-        self.ws = ws
         self.inbox = inbox
         self.config = config
         self.ip = ip
@@ -91,56 +92,17 @@ class VisitorSession:
         self.customer_id: str | None = None
         self.name: str | None = None
         self.conversation: Conversation | None = None
-        self.closed = False
         self._identity_failed = False
         self._phase = _IDLE
         self._held: list[tuple[str, bytes]] | None = None
         self._sent: frozenset[str] = frozenset()  # history ids: late live copies are skipped
-        self._out: deque[bytes] | None = None
-        self._writer: asyncio.Task[None] | None = None
-        self._closer: asyncio.Future[bool] | None = None
-        self._last_status = b""
+        self._last_status: tuple[object, ...] = ()
         self._last_typing = 0.0
 
-    # --- output ---------------------------------------------------------------------------
-    def send(self, frame: bytes) -> None:
-        """Queue a frame for the socket; never waits (a too-slow visitor is disconnected)."""
-        if self.closed:
-            return
-        if self._out is None:
-            self._out = deque()
-        if len(self._out) >= MAX_QUEUED_FRAMES:
-            self._out.clear()
-            self.closed = True
-            self._closer = asyncio.ensure_future(
-                self.ws.close(code=1013, message=b"too slow; resume")
-            )
-            return
-        self._out.append(frame)
-        if self._writer is None:
-            self._writer = asyncio.get_running_loop().create_task(self._drain())
-
-    async def _drain(self) -> None:
-        try:
-            while self._out and not self.closed:
-                await self.ws.send_frame(self._out.popleft(), WSMsgType.TEXT)
-        except (ConnectionError, RuntimeError):
-            self.closed = True  # the receive loop sees the close and cleans up
-        finally:
-            self._writer = None
-            self._out = None  # an idle connection keeps no queue
-
-    async def reply(self, frame: bytes) -> None:
-        """Answer from the receive loop: written at once when nothing is queued (no task)."""
-        if self._writer is not None or self._out:
-            self.send(frame)  # keep the order of what is already queued
-            return
-        if self.closed:
-            return
-        try:
-            await self.ws.send_frame(frame, WSMsgType.TEXT)
-        except (ConnectionError, RuntimeError):
-            self.closed = True
+    @property
+    def streaming(self) -> bool:
+        """Whether the widget asked for messages (sent resume) on this connection."""
+        return self._phase != _IDLE
 
     def deliver_message(self, message_id: str, frame: bytes) -> None:
         """A live message: held while the history is being sent, dropped before resume."""
@@ -165,13 +127,14 @@ class VisitorSession:
         if self.closed or self.visitor_id is None:
             return
         status = await self.rt.board.status(self.inbox, self.config, self.conversation)
-        frame = encode(status)
-        if frame != self._last_status:
-            self._last_status = frame
+        # the values, not the encoded frame: orjson's output keeps a 4 KB buffer alive
+        values = tuple(status.values())
+        if values != self._last_status:
+            self._last_status = values
             if inline:
-                await self.reply(frame)
+                await self.reply(encode(status))
             else:
-                self.send(frame)  # a slow visitor must not hold up the others' refresh
+                self.send(encode(status))  # a slow visitor must not hold up the refresh
 
     # --- input ----------------------------------------------------------------------------
     async def on_text(self, data: str) -> None:
@@ -282,7 +245,7 @@ class VisitorSession:
                 }
             )
         )
-        self._last_status = b""
+        self._last_status = ()
         await self.refresh_status(inline=True)
 
     async def _load_conversation(self) -> None:
@@ -305,6 +268,7 @@ class VisitorSession:
         self.rt.registry.bind(self.visitor_id, result.customer.id)
         if result.conversation_created:
             self.rt.board.mark_dirty(self.inbox.id)
+        before = _shown(self.conversation)
         if self.observe(result.conversation):
             self.rt.registry.set_conversation(self, result.conversation)
         ack = {
@@ -315,7 +279,8 @@ class VisitorSession:
             "duplicate": result.duplicate,
         }
         await self.reply(encode(ack))
-        await self.refresh_status(inline=True)
+        if _shown(self.conversation) != before:  # most messages change nothing shown
+            await self.refresh_status(inline=True)
 
     async def _resume(self, after: str | None) -> None:
         self._phase = _RESUMING  # live messages are held from here on: subscribe first
@@ -377,10 +342,8 @@ class VisitorSession:
 
     def close(self) -> None:
         """The socket closed: forget the session."""
-        self.closed = True
+        self.stop_writing()
         self.rt.registry.remove(self)
-        if self._writer is not None:
-            self._writer.cancel()
 
 
 async def serve_visitor(

@@ -46,8 +46,10 @@ class StatusBoard:
         online_agents: Callable[[], frozenset[str]],
         *,
         clock: Callable[[], float] = time.monotonic,
+        max_scan: int = MAX_QUEUE_SCAN,
     ) -> None:
         self._reads = reads
+        self._max_scan = max_scan
         self._online_agents = online_agents
         self._clock = clock
         self._agents: dict[str, Agent] = {}
@@ -114,10 +116,11 @@ class StatusBoard:
         found: list[Conversation] = []
         cursor = None
         while True:
-            page = await self._reads.list_conversations(flt, limit=_PAGE, cursor=cursor)
+            limit = min(_PAGE, self._max_scan + 1 - len(found))
+            page = await self._reads.list_conversations(flt, limit=limit, cursor=cursor)
             found.extend(page.items)
             cursor = page.next_cursor
-            if cursor is None or len(found) > MAX_QUEUE_SCAN:
+            if cursor is None or len(found) > self._max_scan:
                 break
         if cursor is None:
             self._long.discard(inbox_id)

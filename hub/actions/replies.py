@@ -7,6 +7,7 @@ import secrets
 
 from hub.actions.context import ActionContext
 from hub.actions.conversations import require_conversation
+from hub.actions.mentions import publish_mentions
 from hub.errors import InvalidInput
 from hub.events import EventType
 from hub.model import (
@@ -79,7 +80,7 @@ async def do_reply(
 async def do_note(
     ctx: ActionContext, conversation_id: str, *, author_id: str | None, text: str
 ) -> Message:
-    """Add a private note (never sent to the customer)."""
+    """Add a private note (never sent to the customer); agents it @mentions are told."""
     _check_text(text, None, ())
     await require_conversation(ctx, conversation_id)
     message, conversation = await ctx.store.add_note(
@@ -98,6 +99,7 @@ async def do_note(
         EventType.CONVERSATION_UPDATED,
         {"conversation": conversation, "changes": ["message_count"]},
     )
+    await publish_mentions(ctx, message)
     return message
 
 

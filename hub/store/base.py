@@ -321,6 +321,17 @@ class Store(Protocol):
     ) -> Page[Message]:
         """Messages of a conversation, newest first (keyset paged back in time)."""
 
+    async def list_customer_messages(
+        self,
+        customer_id: str,
+        *,
+        limit: int = 50,
+        cursor: str | None = None,
+        inbox_ids: Sequence[str] | None = None,
+    ) -> Page[Message]:
+        """A customer's messages from all their conversations, newest first (keyset paged),
+        optionally only those of conversations in `inbox_ids`."""
+
     async def add_note(self, note: NewMessage) -> tuple[Message, Conversation]:
         """Store a private note on a conversation."""
 

@@ -65,7 +65,8 @@
     "text-align:left;letter-spacing:normal;text-transform:none;visibility:visible}",
     "*{box-sizing:border-box}",
     ".bubble{width:56px;height:56px;border-radius:50%;border:0;background:#2f6fed;color:#fff;",
-    "cursor:pointer;box-shadow:0 4px 14px rgba(0,0,0,.25);font-size:24px;float:right}",
+    "cursor:pointer;box-shadow:0 4px 14px rgba(0,0,0,.25);float:right;display:flex;",
+    "align-items:center;justify-content:center}",
     ".panel{position:absolute;right:0;bottom:68px;width:340px;max-width:calc(100vw - 40px);",
     "height:460px;max-height:calc(100vh - 110px);background:#fff;border-radius:12px;",
     "box-shadow:0 8px 30px rgba(0,0,0,.25);display:flex;flex-direction:column;overflow:hidden}",
@@ -133,7 +134,17 @@
   compose.appendChild(input);
   compose.appendChild(sendButton);
   [head, list, typing, error, offline, compose].forEach(function (n) { panel.appendChild(n); });
-  var bubble = el("button", { class: "bubble", id: "chb-bubble", "data-testid": "chat-bubble", "aria-label": "Open chat", type: "button" }, "\uD83D\uDCAC");
+  var bubble = el("button", { class: "bubble", id: "chb-bubble", "data-testid": "chat-bubble", "aria-label": "Open chat", type: "button" });
+  var svgNs = "http://www.w3.org/2000/svg";
+  var icon = document.createElementNS(svgNs, "svg");
+  icon.setAttribute("viewBox", "0 0 24 24");
+  icon.setAttribute("width", "26");
+  icon.setAttribute("height", "26");
+  var path = document.createElementNS(svgNs, "path");
+  path.setAttribute("fill", "currentColor");
+  path.setAttribute("d", "M4 3h16a2 2 0 0 1 2 2v11a2 2 0 0 1-2 2H9l-5 4v-4a2 2 0 0 1-2-2V5a2 2 0 0 1 2-2z");
+  icon.appendChild(path);
+  bubble.appendChild(icon);
   root.appendChild(panel);
   root.appendChild(bubble);
 
@@ -217,7 +228,8 @@
     else if (s.queue_position != null) {
       text = "You are #" + s.queue_position + " in the queue";
       if (s.estimated_wait_seconds != null) text += " (about " + Math.max(1, Math.round(s.estimated_wait_seconds / 60)) + " min)";
-    } else text = online ? "We are online" : "We are offline";
+    } else if (s.queue_long) text = "Many people are waiting; we will be with you soon";
+    else text = online ? "We are online" : "We are offline";
     status.textContent = text;
     if (!online && !emailSaved) offline.removeAttribute("hidden"); else offline.setAttribute("hidden", "");
   }
@@ -279,6 +291,8 @@
     },
     email_saved: function () {
       emailSaved = true;
+      emailInput.setAttribute("hidden", "");
+      emailSubmit.setAttribute("hidden", "");
       emailResult.setAttribute("data-result", "saved");
       emailResult.textContent = "Thanks! We will write to you there.";
     },

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from pymongo import DESCENDING, ReturnDocument
 
 from hub.errors import InvalidInput
@@ -27,6 +29,29 @@ async def list_messages(
 ) -> Page[Message]:
     """A conversation's messages, newest first (keyset paged back in time)."""
     query: Doc = {"conversation_id": conversation_id, **docs.after_cursor(cursor, "created_at")}
+    found = (
+        await cols.messages.find(query, MESSAGE_HIDDEN)
+        .sort([("created_at", DESCENDING), ("_id", DESCENDING)])
+        .limit(limit + 1)
+        .to_list()
+    )
+    return docs.keyset_page(found, limit, docs.message, "created_at")
+
+
+async def list_customer_messages(
+    cols: Collections,
+    customer_id: str,
+    *,
+    limit: int,
+    cursor: str | None,
+    inbox_ids: Sequence[str] | None,
+) -> Page[Message]:
+    """A customer's messages across conversations, newest first (messages_customer index)."""
+    if inbox_ids is not None and not inbox_ids:
+        return Page(items=())
+    query: Doc = {"customer_id": customer_id, **docs.after_cursor(cursor, "created_at")}
+    if inbox_ids is not None:
+        query["inbox_id"] = {"$in": list(inbox_ids)}
     found = (
         await cols.messages.find(query, MESSAGE_HIDDEN)
         .sort([("created_at", DESCENDING), ("_id", DESCENDING)])

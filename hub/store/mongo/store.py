@@ -179,6 +179,22 @@ class MongoStore(AdminMethods):
     ) -> Page[Message]:
         return await self.run(messages.list_messages, conversation_id, limit=limit, cursor=cursor)
 
+    async def list_customer_messages(
+        self,
+        customer_id: str,
+        *,
+        limit: int = 50,
+        cursor: str | None = None,
+        inbox_ids: Sequence[str] | None = None,
+    ) -> Page[Message]:
+        return await self.run(
+            messages.list_customer_messages,
+            customer_id,
+            limit=limit,
+            cursor=cursor,
+            inbox_ids=inbox_ids,
+        )
+
     async def add_note(self, note: NewMessage) -> tuple[Message, Conversation]:
         return await self.run(messages.add_note, note)
 

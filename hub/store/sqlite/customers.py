@@ -8,7 +8,16 @@ from datetime import datetime
 from typing import Any
 
 from hub.errors import Conflict, NotFound
-from hub.model import Customer, CustomerFile, Identity, IdentityKind, MergeRecord, Page, new_id
+from hub.model import (
+    Customer,
+    CustomerFile,
+    Identity,
+    IdentityKind,
+    MergeRecord,
+    Message,
+    Page,
+    new_id,
+)
 from hub.store.base import UNSET
 from hub.store.sqlite import rows
 from hub.store.sqlite.ingest import insert_customer, insert_identity, load_customer
@@ -152,6 +161,36 @@ def list_customers(
         (*params, limit + 1),
     ).fetchall()
     return rows.keyset_page(found, limit, rows.customer, "created_at")
+
+
+def list_customer_messages(
+    conn: sqlite3.Connection,
+    customer_id: str,
+    limit: int,
+    cursor: str | None,
+    inbox_ids: Sequence[str] | None,
+) -> Page[Message]:
+    """A customer's messages across conversations, newest first (messages_customer index)."""
+    if inbox_ids is not None and not inbox_ids:
+        return Page(items=())
+    where = ["customer_id = ?"]
+    params: list[Any] = [customer_id]
+    if inbox_ids is not None:
+        where.append(
+            "conversation_id IN (SELECT id FROM conversations"
+            f" WHERE customer_id = ? AND inbox_id IN ({','.join('?' * len(inbox_ids))}))"
+        )
+        params += [customer_id, *inbox_ids]
+    if cursor:
+        at, mid = rows.decode_cursor(cursor, 2)
+        where.append("(created_at, id) < (?, ?)")
+        params += [at, mid]
+    found = conn.execute(
+        f"SELECT * FROM messages WHERE {' AND '.join(where)}"
+        " ORDER BY created_at DESC, id DESC LIMIT ?",
+        (*params, limit + 1),
+    ).fetchall()
+    return rows.keyset_page(found, limit, rows.message, "created_at")
 
 
 def customer_file(conn: sqlite3.Connection, customer_id: str) -> CustomerFile | None:

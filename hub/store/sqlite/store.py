@@ -258,6 +258,23 @@ class SqliteStore:
         )
         return await self.engine.read(job)
 
+    async def list_customer_messages(
+        self,
+        customer_id: str,
+        *,
+        limit: int = 50,
+        cursor: str | None = None,
+        inbox_ids: Sequence[str] | None = None,
+    ) -> Page[Message]:
+        job = partial(
+            customers.list_customer_messages,
+            customer_id=customer_id,
+            limit=limit,
+            cursor=cursor,
+            inbox_ids=inbox_ids,
+        )
+        return await self.engine.read(job)
+
     async def add_note(self, note: NewMessage) -> tuple[Message, Conversation]:
         return await self.engine.write(partial(conversations.add_note, note=note))
 

@@ -59,6 +59,11 @@ async def stored_messages(client: TestClient) -> int:
     return (await client.app[STORE_KEY].counts())["messages"]
 
 
+async def store_counts(client: TestClient) -> dict[str, int]:
+    """Every record count of the store: a refused frame must change none of them."""
+    return await client.app[STORE_KEY].counts()
+
+
 @dataclass
 class Chat:
     """A visitor's socket, with the frames received so far kept by type."""

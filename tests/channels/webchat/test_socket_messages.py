@@ -6,6 +6,7 @@ import asyncio
 import sqlite3
 from typing import Any
 
+from aiohttp import WSMsgType
 from aiohttp.test_utils import TestClient
 
 from hub.actions import do_note
@@ -128,11 +129,16 @@ async def test_agent_reply_reaches_the_widget_live(client: TestClient, inbox: In
     assert (frame["from"], frame["author"]) == ("agent", "Bob Builder")
     assert frame["text"] == "Yes, Bob here"
     store = client.app[STORE_KEY]
+
+    async def status() -> str | None:
+        message = await store.get_message(reply_id)
+        return message.delivery_status if message is not None else None
+
     for _ in range(50):  # the outbox records the send right after pushing it
-        if (await store.get_message(reply_id)).delivery_status == "sent":  # type: ignore[union-attr]
+        if await status() == "sent":
             break
         await asyncio.sleep(0.02)
-    assert (await store.get_message(reply_id)).delivery_status == "sent"  # type: ignore[union-attr]
+    assert await status() == "sent"
 
 
 async def test_agent_reply_to_an_offline_visitor_arrives_on_resume(
@@ -197,3 +203,16 @@ async def test_returning_visitor_lands_in_the_same_conversation(
     assert again["conversation_id"] == ack["conversation_id"]
     stranger = await open_chat(client, inbox.id)  # no token: a new visitor
     assert (await stranger.say("c1", "hi"))["conversation_id"] != ack["conversation_id"]
+
+
+async def test_shutdown_closes_visitor_sockets_so_widgets_reconnect(
+    client: TestClient, inbox: Inbox
+) -> None:
+    tab = await open_chat(client, inbox.id)
+    await client.app.shutdown()  # what the server runs before waiting for its handlers
+    async with asyncio.timeout(3):
+        msg = await tab.ws.receive()
+        while msg.type == WSMsgType.TEXT:
+            msg = await tab.ws.receive()
+    assert msg.type in (WSMsgType.CLOSE, WSMsgType.CLOSED)
+    assert tab.ws.close_code == 1001

@@ -17,6 +17,7 @@ from tests.channels.webchat.conftest import (
     connect,
     make_inbox,
     open_chat,
+    store_counts,
     stored_messages,
 )
 
@@ -24,7 +25,7 @@ from tests.channels.webchat.conftest import (
 async def test_forged_token_is_refused_and_nothing_is_stored(
     client: TestClient, inbox: Inbox
 ) -> None:
-    before = await stored_messages(client)
+    before = await store_counts(client)
     forged = VisitorTokens(b"some-other-secret").issue("v_attacker-chosen", inbox.id)
     chat = await connect(client, inbox.id)
     await chat.send(type="hello", token=forged)
@@ -32,13 +33,13 @@ async def test_forged_token_is_refused_and_nothing_is_stored(
     assert error["code"] == "token_invalid"
     await chat.send(type="message", client_id="c1", text="let me in")
     assert (await chat.next("error", client_id="c1"))["code"] == "hello_required"
-    assert await stored_messages(client) == before
+    assert await store_counts(client) == before
 
 
 async def test_expired_token_is_refused_and_nothing_is_stored(
     client: TestClient, inbox: Inbox
 ) -> None:
-    before = await stored_messages(client)
+    before = await store_counts(client)
     long_ago = VisitorTokens(SECRET_KEY.encode(), clock=lambda: time.time() - 31 * 86_400)
     chat = await connect(client, inbox.id)
     await chat.send(type="hello", token=long_ago.issue("v_returning-visitor", inbox.id))
@@ -47,7 +48,7 @@ async def test_expired_token_is_refused_and_nothing_is_stored(
     assert "expired" in error["message"]
     await chat.send(type="message", client_id="c1", text="still there?")
     assert (await chat.next("error", client_id="c1"))["code"] == "hello_required"
-    assert await stored_messages(client) == before
+    assert await store_counts(client) == before
 
 
 async def test_token_of_another_inbox_is_refused(client: TestClient, inbox: Inbox) -> None:
@@ -61,7 +62,7 @@ async def test_token_of_another_inbox_is_refused(client: TestClient, inbox: Inbo
 
 async def test_wrong_hmac_rejects_the_first_and_every_later_frame(client: TestClient) -> None:
     inbox = await make_inbox(client, identity_secret=IDENTITY_SECRET, require_identity=True)
-    before = await stored_messages(client)
+    before = await store_counts(client)
     chat = await connect(client, inbox.id)
     wrong = identifier_hash("not-the-secret-of-this-inbox", "user-42")
     await chat.send(type="hello", identifier="user-42", identifier_hash=wrong)
@@ -73,17 +74,18 @@ async def test_wrong_hmac_rejects_the_first_and_every_later_frame(client: TestCl
     assert (await chat.next("error"))["code"] == "identity_unverified"
     await chat.send(type="resume", after=None)
     assert (await chat.next("error"))["code"] == "identity_unverified"
-    assert await stored_messages(client) == before
+    assert await store_counts(client) == before
 
 
 async def test_required_identity_without_identifier_is_refused(client: TestClient) -> None:
     inbox = await make_inbox(client, identity_secret=IDENTITY_SECRET, require_identity=True)
+    before = await store_counts(client)
     chat = await connect(client, inbox.id)
     await chat.send(type="hello")
     assert (await chat.next("error"))["code"] == "identity_unverified"
     await chat.send(type="message", client_id="c1", text="hi")
     assert (await chat.next("error", client_id="c1"))["code"] == "identity_unverified"
-    assert await stored_messages(client) == 0
+    assert await store_counts(client) == before
 
 
 async def test_a_verified_user_is_the_same_visitor_from_any_browser(client: TestClient) -> None:
@@ -105,22 +107,23 @@ async def test_oversize_frame_is_refused_and_the_connection_still_works(
 ) -> None:
     inbox = await make_inbox(client, max_frame_bytes=1024)
     chat = await open_chat(client, inbox.id)
-    before = await stored_messages(client)
+    before = await store_counts(client)
     await chat.send(type="message", client_id="big", text="x" * 2000)
     error = await chat.next("error")
     assert error["code"] == "frame_too_large"
     assert "1024" in error["message"]
-    assert await stored_messages(client) == before
+    assert await store_counts(client) == before
     assert (await chat.say("small", "short one"))["id"]
-    assert await stored_messages(client) == before + 1
+    assert (await store_counts(client))["messages"] == before["messages"] + 1
 
 
 async def test_too_long_message_is_refused_with_its_client_id(client: TestClient) -> None:
     inbox = await make_inbox(client, max_message_chars=10)
+    before = await store_counts(client)
     chat = await open_chat(client, inbox.id)
     await chat.send(type="message", client_id="long", text="more than ten characters")
     assert (await chat.next("error", client_id="long"))["code"] == "message_too_long"
-    assert await stored_messages(client) == 0
+    assert await store_counts(client) == before
 
 
 async def test_rate_limit_breach_is_refused_then_the_connection_works_again(
@@ -153,11 +156,12 @@ async def test_rate_limit_per_address_covers_visitors_without_hello(client: Test
 async def test_malformed_json_is_refused_and_the_connection_still_works(
     client: TestClient, inbox: Inbox
 ) -> None:
+    before = await store_counts(client)
     chat = await open_chat(client, inbox.id)
     await chat.ws.send_str('{"type": "message", "client_id": "c1", "text": ')
     error = await chat.next("error")
     assert error["code"] == "malformed_json"
-    assert await stored_messages(client) == 0
+    assert await store_counts(client) == before
     assert (await chat.say("c1", "now valid"))["id"]
 
 
@@ -175,23 +179,26 @@ async def test_malformed_json_is_refused_and_the_connection_still_works(
 async def test_invalid_frames_get_a_named_error(
     client: TestClient, inbox: Inbox, frame: str, code: str
 ) -> None:
+    before = await store_counts(client)
     chat = await open_chat(client, inbox.id)
     await chat.ws.send_str(frame)
     assert (await chat.next("error"))["code"] == code
-    assert await stored_messages(client) == 0
+    assert await store_counts(client) == before
 
 
 async def test_binary_frame_is_refused(client: TestClient, inbox: Inbox) -> None:
     chat = await open_chat(client, inbox.id)
-    await chat.ws.send_bytes(b'{"type": "resume"}')
+    await chat.ws.send_bytes(b'{"type": "message", "client_id": "c1", "text": "hi"}')
     assert (await chat.next("error"))["code"] == "invalid_frame"
+    assert await stored_messages(client) == 0
 
 
 async def test_message_before_hello_is_refused(client: TestClient, inbox: Inbox) -> None:
+    before = await store_counts(client)
     chat = await connect(client, inbox.id)
     await chat.send(type="message", client_id="c1", text="hi")
     assert (await chat.next("error", client_id="c1"))["code"] == "hello_required"
-    assert await stored_messages(client) == 0
+    assert await store_counts(client) == before
 
 
 @pytest.mark.parametrize("query", ["", "?inbox=inb_missing", "?inbox=API"])
