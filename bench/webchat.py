@@ -1,26 +1,34 @@
 """Web chat at scale: 10,000 widget connections on one hub process, and message ack latency.
 
-Targets: server memory < 25 KB per held connection (RSS delta / connections), and visitor
-message -> ack p99 <= 20 ms at a paced 1,000 msg/s spread over all connections. The ack is
-sent after the durable ingest, which publishes the message's events before it returns, so
-ack latency bounds delivery to an in-process agent-side subscriber (the agent websocket does
-not exist yet; when /ws does, measure to it too).
+Targets: server memory < 25 KB per held connection (RSS delta / connections), and p99 <= 20 ms
+at a paced 1,000 msg/s spread over all connections for both visitor message -> ack and
+visitor message -> agent delivery (the issue's metric): a signed-in admin's /ws tab
+(bench/webchat_agent.py) receives each "message.created"; send and receive are stamped on
+one clock (`shared_clock`, CLOCK_MONOTONIC) and joined by the message text.
 
 Processes: the server (hub: uvloop, `hub serve` GC tuning, temp SQLite, synchronous=full,
-one agent that round robin gives every new conversation, so nothing queues) and CLIENTS
-load generators (bench/webchat_client.py), each holding its share of the connections:
+one admin agent that round robin gives every new conversation, so nothing queues), the agent
+process (one /ws tab) and CLIENTS load generators (bench/webchat_client.py), each holding
+its share of the connections:
   hold      every client opens its connections (hello -> welcome), in parallel; the server's
             RSS (VmRSS) is read before and after; RSS delta / connections = KB per connection
   first     one message per connection, open loop at 1,000 msg/s: each starts a customer
-            and a conversation; latency = message frame sent -> its ack received
+            and a conversation; latency = message frame sent -> its ack received, and
+            -> the agent's /ws receiving message.created
   chat      open loop at 1,000 msg/s for 10 s (--quick 3 s), round robin over every
-            connection: messages in ongoing conversations
+            connection: messages in ongoing conversations (same two latencies)
   after     RSS again after the traffic (per connection, with conversations in memory)
+  gc        the server times every collection (gc.callbacks, GET /api/_bench/gc, bench-only)
+            per phase, and at the end counts GC-tracked objects and the share the event bus
+            replay buffer reaches
   baseline  the same with a trivial aiohttp websocket server that answers each frame at once,
             and the store floor: the same messages straight into do_ingest, in-process
             (bench/webchat_floor.py), i.e. what the store alone costs at this rate
+`--gc POLICY` runs the hub a second time with a GC policy applied on top of _tune_gc
+("T0,T1,T2" thresholds, "freeze=S" for gc.freeze() every S s, joined by ";") and prints it
+beside the shipped policy, measured in the same run.
 Every run raises the soft open-file limit to the hard one in each process.
-Usage: `.venv/bin/python bench/webchat.py [--quick]` from the repo root.
+Usage: `.venv/bin/python bench/webchat.py [--quick] [--gc POLICY]` from the repo root.
 """
 
 from __future__ import annotations
