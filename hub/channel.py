@@ -15,7 +15,7 @@ from typing import Any, ClassVar, Protocol, runtime_checkable
 from aiohttp import web
 
 from hub.errors import HubError
-from hub.events import EventType, Subscription
+from hub.events import Event, EventType, Subscription
 from hub.model import (
     Agent,
     Conversation,
@@ -41,7 +41,12 @@ class Subscribe(Protocol):
     """EventBus.subscribe: live events from now on (see hub/events.py)."""
 
     def __call__(
-        self, *, types: Iterable[EventType] | None = None, since: int | None = None
+        self,
+        *,
+        types: Iterable[EventType] | None = None,
+        since: int | None = None,
+        where: Callable[[Event], bool] | None = None,
+        queue_size: int | None = None,
     ) -> Subscription: ...
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 from collections import deque
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
@@ -79,10 +79,16 @@ class Subscription:
     """
 
     def __init__(
-        self, bus: EventBus, types: frozenset[EventType] | None, start: int, queue_size: int
+        self,
+        bus: EventBus,
+        types: frozenset[EventType] | None,
+        start: int,
+        queue_size: int,
+        where: Callable[[Event], bool] | None = None,
     ) -> None:
         self._bus: EventBus | None = bus
         self._types = types
+        self._where = where
         self._queue_size = queue_size
         self._backlog: deque[Event] = deque()  # replayed events; not counted against queue_size
         self._queue: deque[Event] = deque()  # live events, at most queue_size
@@ -93,7 +99,9 @@ class Subscription:
         self.last_id = start
 
     def _wants(self, event: Event) -> bool:
-        return self._types is None or event.type in self._types
+        if self._types is not None and event.type not in self._types:
+            return False
+        return self._where is None or self._where(event)
 
     async def get(self) -> Event:
         """The next event; raises `ResyncRequired`, `BusClosed` or `SubscriptionClosed`."""
@@ -199,9 +207,19 @@ class EventBus:
         return list(islice(self._replay, last_id + 1 - first, None))
 
     def subscribe(
-        self, *, types: Iterable[EventType] | None = None, since: int | None = None
+        self,
+        *,
+        types: Iterable[EventType] | None = None,
+        since: int | None = None,
+        where: Callable[[Event], bool] | None = None,
+        queue_size: int | None = None,
     ) -> Subscription:
         """A new subscription to events published from now on, of `types` (default: all).
+
+        `where` filters further at publish time (cheap, must not raise), so a subscriber that
+        wants a small share of a busy type is neither queued nor woken for the rest.
+        `queue_size` overrides the bus default, for an in-process consumer that does no I/O
+        and so can take a burst that would drop a network client.
 
         With `since`, buffered events with id > `since` are replayed first (not counted against
         the queue size); if the buffer no longer reaches back that far, the subscription starts
@@ -211,7 +229,10 @@ class EventBus:
             raise BusClosed("event bus is closed")
         wanted = None if types is None else frozenset(EventType(t) for t in types)
         start = self._last_id if since is None else since
-        sub = Subscription(self, wanted, start, self._queue_size)
+        size = self._queue_size if queue_size is None else queue_size
+        if size < 1:
+            raise ValueError("queue_size must be >= 1")
+        sub = Subscription(self, wanted, start, size, where)
         if since is not None:
             backlog = self.since(since)
             if backlog is None:

@@ -70,6 +70,34 @@ async def test_type_filter_queues_only_matching_events() -> None:
     assert await queued_ids(bus, sub) == [2, 4]
 
 
+async def test_where_filter_queues_only_events_it_accepts() -> None:
+    bus = EventBus()
+    sub = bus.subscribe(types={MSG}, where=lambda e: e.data["channel"] == "webchat")
+    bus.publish(MSG, {"channel": "api"})
+    bus.publish(MSG, {"channel": "webchat"})
+    bus.publish(CONV, {"channel": "webchat"})
+    assert await queued_ids(bus, sub) == [2]
+
+
+async def test_events_a_where_filter_rejects_never_count_against_its_queue() -> None:
+    bus = EventBus(queue_size=2)
+    sub = bus.subscribe(where=lambda e: e.data["keep"])
+    for _ in range(10):
+        bus.publish(MSG, {"keep": False})
+    bus.publish(MSG, {"keep": True})
+    assert not sub.dropped
+    assert await queued_ids(bus, sub) == [11]
+
+
+async def test_a_subscription_can_take_a_deeper_queue_than_the_bus_default() -> None:
+    bus = EventBus(queue_size=2)
+    deep, shallow = bus.subscribe(queue_size=100), bus.subscribe()
+    for _ in range(50):
+        bus.publish(MSG, {})
+    assert not deep.dropped and shallow.dropped
+    assert len(await queued_ids(bus, deep)) == 50
+
+
 async def test_overflowing_subscriber_drains_queue_then_raises_resync_required() -> None:
     bus = EventBus(queue_size=3)
     sub = bus.subscribe()

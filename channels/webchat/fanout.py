@@ -34,6 +34,25 @@ WANTED = (
     EventType.AGENT_PRESENCE,
     EventType.CUSTOMER_MERGED,
 )
+
+
+def relevant(event: Event) -> bool:
+    """Whether web chat cares: its own messages and conversations, and the hub-wide kinds.
+
+    Checked at publish time, so the traffic of other channels (an API batch, an IMAP
+    backfill) neither fills the fan-out's queue nor wakes it.
+    """
+    data = event.data
+    if event.type == EventType.MESSAGE_CREATED:
+        return bool(data["message"].channel == CHANNEL)
+    if event.type in (EventType.CONVERSATION_CREATED, EventType.CONVERSATION_UPDATED):
+        return bool(data["conversation"].channel == CHANNEL)
+    return True
+
+
+# routing is CPU-only and quick, so a deep queue absorbs bursts (an API batch of 100 messages
+# publishes ~250 events at once) that would otherwise make every visitor resync
+FANOUT_QUEUE = 100_000
 REFRESH_DELAY = 0.05  # coalesce a burst of events into one status refresh per inbox
 _QUEUE_FIELDS = frozenset({"assignee_id", "status"})
 
@@ -129,7 +148,7 @@ class VisitorRegistry:
         """Route bus events until the bus closes; a lost subscription makes visitors resync."""
         while True:
             try:
-                subscription = subscribe(types=WANTED)
+                subscription = subscribe(types=WANTED, where=relevant, queue_size=FANOUT_QUEUE)
             except SubscriptionClosed:
                 return
             try:
