@@ -19,7 +19,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
-import random
 import sys
 import tempfile
 import time
@@ -31,8 +30,8 @@ from typing import Any
 if __package__ in (None, ""):  # run as a script: make `bench` and `hub` importable
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from bench.common import Stats, print_table, time_async
-from bench.read_latency import SAMPLES, WARMUP, deep_cursors, store_call
-from bench.seed import Size, agent_id, conversation_id, customer_id, seeded_copy
+from bench.read_latency import SAMPLES, WARMUP, sample_args, store_call
+from bench.seed import Size, seeded_copy
 from hub.model import IdentityKind, Inbound, utcnow
 from hub.store import Store, create_store
 from hub.store.base import IngestRequest
@@ -83,14 +82,7 @@ async def ingest_rates(store: Store, count: int, customers: int) -> tuple[float,
 
 
 async def read_stats(store: Store, size: Size, samples_per_query: int) -> dict[str, Stats]:
-    rng, n = random.Random(42), samples_per_query + WARMUP
-    deep = await deep_cursors(store, size)
-    samples: dict[str, list[Any]] = {
-        "customer_file": [customer_id(rng.randrange(size.customers)) for _ in range(n)],
-        "conversations p1": [agent_id(rng.randrange(size.assignees)) for _ in range(n)],
-        "conversations p21": [rng.choice(deep) for _ in range(n)],
-        "messages": [conversation_id(rng.randrange(size.conversations)) for _ in range(n)],
-    }
+    samples = await sample_args(store, size, samples_per_query + WARMUP)
     out = {}
     for query in QUERIES:
         call = store_call(store, query)

@@ -38,7 +38,7 @@ from bench.seed import Size, address, agent_id, conversation_id, customer_id, se
 from hub.model import ConversationFilter, IdentityKind, Inbound, utcnow
 from hub.store import create_store
 from hub.store.base import IngestRequest, Store
-from hub.store.sqlite.rows import decode_cursor
+from hub.store.common import decode_cursor
 
 TARGET_P99_MS = 20.0
 SAMPLES, WARMUP, ROUNDS = 2_000, 200, 4
@@ -104,6 +104,18 @@ async def deep_cursors(store: Store, size: Size) -> list[tuple[str, int, str, st
         at, cid = decode_cursor(cursor, 2)
         out.append((agent_id(i), at, cid, cursor))
     return out
+
+
+async def sample_args(store: Store, size: Size, n: int) -> dict[str, list[Any]]:
+    """Per query, `n` random arguments (the same ones every run: a fixed seed)."""
+    rng = random.Random(42)
+    deep = await deep_cursors(store, size)
+    return {
+        "customer_file": [customer_id(rng.randrange(size.customers)) for _ in range(n)],
+        "conversations p1": [agent_id(rng.randrange(size.assignees)) for _ in range(n)],
+        "conversations p21": [rng.choice(deep) for _ in range(n)],
+        "messages": [conversation_id(rng.randrange(size.conversations)) for _ in range(n)],
+    }
 
 
 def raw_sqlite3(conn: sqlite3.Connection, query: str) -> Callable[[Any], object]:
@@ -248,14 +260,7 @@ async def run(quick: bool) -> None:
         store = create_store(f"sqlite:///{path}")
         await store.open()
         try:
-            rng, n = random.Random(42), SAMPLES + WARMUP
-            deep = await deep_cursors(store, size)
-            samples: dict[str, list[Any]] = {
-                "customer_file": [customer_id(rng.randrange(size.customers)) for _ in range(n)],
-                "conversations p1": [agent_id(rng.randrange(size.assignees)) for _ in range(n)],
-                "conversations p21": [rng.choice(deep) for _ in range(n)],
-                "messages": [conversation_id(rng.randrange(size.conversations)) for _ in range(n)],
-            }
+            samples = await sample_args(store, size, SAMPLES + WARMUP)
             idle = await measure_idle(path, store, samples)
             loaded, note = await measure_under_ingest(store, samples, size)
         finally:

@@ -3,17 +3,20 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 from aiohttp.test_utils import TestClient
 
+from hub.actions import ActionContext
 from hub.app import create_app
 from hub.config import HubConfig, load_config
+from hub.events import EventBus
 from hub.keys import STORE_KEY
 from hub.model import Agent, Inbox, Role, utcnow
+from hub.store import create_store
 from hub.web.middleware import hash_token, new_token
 
 
@@ -34,6 +37,15 @@ def make_config(tmp_path: Path) -> Callable[..., HubConfig]:
 @pytest.fixture
 def config(make_config: Callable[..., HubConfig]) -> HubConfig:
     return make_config()
+
+
+@pytest.fixture
+async def ctx(config: HubConfig) -> AsyncIterator[ActionContext]:
+    """The actions on a fresh SQLite store, without the web app (no assigner, no channels)."""
+    store = create_store(config.store.url)
+    await store.open()
+    yield ActionContext(store=store, bus=EventBus(), config=config)
+    await store.close()
 
 
 @pytest.fixture

@@ -19,8 +19,13 @@ Ingest = Callable[[Inbound], Awaitable[IngestResult]]
 IngestMany = Callable[[Sequence[Inbound]], Awaitable[list[IngestResult | HubError]]]
 
 
-async def _precheck(request: web.Request, inbound: Inbound) -> None:
-    """Everything that can be rejected before a write: address, content, inbox, access."""
+async def _precheck(
+    request: web.Request, inbound: Inbound, visible: tuple[str, ...] | None
+) -> None:
+    """Everything that can be rejected before a write: address, content, inbox, access.
+
+    `visible` is the agent's visible inboxes (`visible_inbox_ids`), read once per request.
+    """
     check_inbound(inbound)
     config = request.config_dict[CONFIG_KEY]
     normalise_address(
@@ -34,7 +39,6 @@ async def _precheck(request: web.Request, inbound: Inbound) -> None:
             f"inbox {inbox.id!r} is a {inbox.channel!r} inbox; the API takes only 'api' inboxes",
             code="channel_mismatch",
         )
-    visible = await visible_inbox_ids(request)
     if visible is not None and inbox.id not in visible:
         raise NotFound(f"inbox {inbound.inbox_id!r} does not exist", code="inbox_not_found")
 
@@ -60,7 +64,7 @@ class InboundEndpoints:
             request, InboundIn, max_bytes=request.config_dict[CONFIG_KEY].server.max_body_bytes
         )
         inbound = to_inbound(body)
-        await _precheck(request, inbound)
+        await _precheck(request, inbound, await visible_inbox_ids(request))
         result = await self._ingest(inbound)  # returns after the commit
         return json_response(_ack(result), status=200 if result.duplicate else 201)
 
@@ -73,9 +77,10 @@ class InboundEndpoints:
             )
         inbounds = [to_inbound(m) for m in body.messages]
         problems = []
+        visible = await visible_inbox_ids(request)
         for index, inbound in enumerate(inbounds):  # all-or-nothing validation before any write
             try:
-                await _precheck(request, inbound)
+                await _precheck(request, inbound, visible)
             except HubError as exc:
                 problems.append({"index": index, "code": exc.code, "message": exc.message})
         if problems:

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from datetime import timedelta
-from pathlib import Path
 
 import pytest
 
@@ -22,21 +20,10 @@ from hub.actions import (
     do_update_inbox,
 )
 from hub.actions.canned import fill_placeholders
-from hub.config import load_config
 from hub.errors import Conflict, InvalidInput, NotFound
-from hub.events import EventBus, EventType
+from hub.events import EventType
 from hub.model import Agent, Role, utcnow
 from hub.passwords import verify_password
-from hub.store import create_store
-
-
-@pytest.fixture
-async def ctx(tmp_path: Path) -> AsyncIterator[ActionContext]:
-    config = load_config(files=[], env={"HUB_STORE_URL": f"sqlite:///{tmp_path}/hub.db"})
-    store = create_store(config.store.url)
-    await store.open()
-    yield ActionContext(store=store, bus=EventBus(), config=config)
-    await store.close()
 
 
 async def _agent(ctx: ActionContext, email: str, role: Role = Role.AGENT) -> Agent:

@@ -2,17 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from pathlib import Path
-
-import pytest
-
-from hub.actions import ActionContext, do_ingest, do_note
+from hub.actions import ActionContext, do_note
 from hub.actions.mentions import mention_spans, mentioned_agents
-from hub.config import load_config
-from hub.events import EventBus, EventType
-from hub.model import Agent, IdentityKind, Inbound, Role, utcnow
-from hub.store import create_store
+from hub.events import EventType
+from hub.model import Agent, Role, utcnow
 
 
 def _agent(agent_id: str, email: str, *, active: bool = True) -> Agent:
@@ -58,31 +51,6 @@ def test_spans_cut_the_text_at_the_mentions_and_keep_it_whole() -> None:
     spans = mention_spans(text, [ADA])
     assert spans == [("Hi ", None), ("@ada", "agt_ada"), (". Ask @nobody.", None)]
     assert "".join(part for part, _ in spans) == text
-
-
-@pytest.fixture
-async def ctx(tmp_path: Path) -> AsyncIterator[ActionContext]:
-    config = load_config(files=[], env={"HUB_STORE_URL": f"sqlite:///{tmp_path}/hub.db"})
-    store = create_store(config.store.url)
-    await store.open()
-    yield ActionContext(store=store, bus=EventBus(), config=config)
-    await store.close()
-
-
-@pytest.fixture
-async def conversation_id(ctx: ActionContext) -> str:
-    inbox = await ctx.store.create_inbox(
-        name="i", channel="api", team_id=None, config={}, now=utcnow()
-    )
-    inbound = Inbound(
-        channel="api",
-        inbox_id=inbox.id,
-        provider_id="p1",
-        sender_kind=IdentityKind.EMAIL,
-        sender="kari@example.com",
-        text="hi",
-    )
-    return (await do_ingest(ctx, inbound)).conversation.id
 
 
 async def test_a_note_tells_the_agents_it_mentions_but_never_its_author(

@@ -2,45 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from pathlib import Path
-
 import pytest
 
-from hub.actions import ActionContext, do_ingest, do_typing
-from hub.config import load_config
+from hub.actions import ActionContext, do_typing
 from hub.errors import InvalidInput, NotFound
-from hub.events import EventBus, EventType
-from hub.model import IdentityKind, Inbound, utcnow
-from hub.store import create_store
+from hub.events import EventType
 
 
-@pytest.fixture
-async def ctx(tmp_path: Path) -> AsyncIterator[ActionContext]:
-    config = load_config(files=[], env={"HUB_STORE_URL": f"sqlite:///{tmp_path}/hub.db"})
-    store = create_store(config.store.url)
-    await store.open()
-    yield ActionContext(store=store, bus=EventBus(), config=config)
-    await store.close()
-
-
-async def conversation_id(ctx: ActionContext) -> str:
-    inbox = await ctx.store.create_inbox(
-        name="api", channel="api", team_id=None, config={}, now=utcnow()
-    )
-    inbound = Inbound(
-        channel="api",
-        inbox_id=inbox.id,
-        provider_id="p1",
-        sender_kind=IdentityKind.EMAIL,
-        sender="c@example.com",
-        text="hi",
-    )
-    return (await do_ingest(ctx, inbound)).conversation.id
-
-
-async def test_agent_typing_is_published(ctx: ActionContext) -> None:
-    cid = await conversation_id(ctx)
+async def test_agent_typing_is_published(ctx: ActionContext, conversation_id: str) -> None:
+    cid = conversation_id
     before = await ctx.store.counts()
     subscription = ctx.bus.subscribe(types=[EventType.CONVERSATION_TYPING])
     await do_typing(ctx, cid, agent_id="agt_1")

@@ -38,7 +38,7 @@ from hub.model import (
     Team,
     as_utc,
 )
-from hub.store.sqlite.rows import decode_cursor, dtn, encode_cursor, ms
+from hub.store.common import decode_cursor, dtn, encode_cursor, ms
 
 Doc = dict[str, Any]
 T = TypeVar("T")
@@ -260,7 +260,7 @@ def canned_response(doc: Doc) -> CannedResponse:
 def after_cursor(cursor: str | None, time_field: str) -> Doc:
     """The filter for "strictly after this cursor" in (time_field, _id) DESC order ({} if none).
 
-    The cursor format is the SQLite backend's (milliseconds and id), decoded by its codec.
+    The cursor format is the one both backends share (hub/store/common.py): ms and id.
     """
     if not cursor:
         return {}

@@ -29,13 +29,7 @@ async def list_messages(
 ) -> Page[Message]:
     """A conversation's messages, newest first (keyset paged back in time)."""
     query: Doc = {"conversation_id": conversation_id, **docs.after_cursor(cursor, "created_at")}
-    found = (
-        await cols.messages.find(query, MESSAGE_HIDDEN)
-        .sort([("created_at", DESCENDING), ("_id", DESCENDING)])
-        .limit(limit + 1)
-        .to_list()
-    )
-    return docs.keyset_page(found, limit, docs.message, "created_at")
+    return await _newest_first(cols, query, limit)
 
 
 async def list_customer_messages(
@@ -52,6 +46,11 @@ async def list_customer_messages(
     query: Doc = {"customer_id": customer_id, **docs.after_cursor(cursor, "created_at")}
     if inbox_ids is not None:
         query["inbox_id"] = {"$in": list(inbox_ids)}
+    return await _newest_first(cols, query, limit)
+
+
+async def _newest_first(cols: Collections, query: Doc, limit: int) -> Page[Message]:
+    """A keyset page of the messages matching `query`, newest first."""
     found = (
         await cols.messages.find(query, MESSAGE_HIDDEN)
         .sort([("created_at", DESCENDING), ("_id", DESCENDING)])

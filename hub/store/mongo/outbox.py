@@ -17,13 +17,13 @@ from pymongo.errors import DuplicateKeyError
 from hub.errors import NotFound
 from hub.model import DeliveryStatus, Message, OutboxEntry, OutboxStatus, new_id, utcnow
 from hub.store.base import ReplyRequest, ReplyResult, SendResult
+from hub.store.common import DELIVERY_RANK, SENDING_LEASE
 from hub.store.mongo import documents as docs
 from hub.store.mongo.conversations import require_conversation
 from hub.store.mongo.documents import Doc
 from hub.store.mongo.ingest import APPLIED_KEEP
 from hub.store.mongo.messages import agent_message_doc, get_message
 from hub.store.mongo.schema import Collections
-from hub.store.sqlite.conversations import _STATUS_RANK, SENDING_LEASE
 
 # a plan older than this belongs to a process that died mid-enqueue; the dispatcher finishes it
 PENDING_LEASE = timedelta(minutes=1)
@@ -200,8 +200,8 @@ async def set_delivery_status(
     # rank check is part of the write's filter, so two racing callbacks cannot undo each other.
     guarded: Doc = {"_id": current["_id"]}
     if status != DeliveryStatus.FAILED:
-        rank = _STATUS_RANK.get(status, 0)
-        lower = [s.value for s in DeliveryStatus if _STATUS_RANK.get(s, 0) < rank]
+        rank = DELIVERY_RANK.get(status, 0)
+        lower = [s.value for s in DeliveryStatus if DELIVERY_RANK.get(s, 0) < rank]
         guarded["delivery_status"] = {"$in": lower}
     await cols.messages.update_one(
         guarded, {"$set": {"delivery_status": status.value, "error": error}}

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 import sqlite3
 from collections.abc import Sequence
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from hub.errors import InvalidInput, NotFound
@@ -22,11 +22,10 @@ from hub.model import (
     new_id,
 )
 from hub.store.base import ConversationPatch, NewMessage, ReplyRequest, ReplyResult, SendResult
+from hub.store.common import DELIVERY_RANK, SENDING_LEASE
 from hub.store.sqlite import rows
 from hub.store.sqlite.ingest import load_conversation
 from hub.store.sqlite.rows import dumps, ms
-
-SENDING_LEASE = timedelta(minutes=5)
 
 _COLUMN_FOR_PATCH = {
     "status": lambda v: v.value,
@@ -350,14 +349,6 @@ def record_send(conn: sqlite3.Connection, result: SendResult) -> tuple[OutboxEnt
     return updated, message
 
 
-_STATUS_RANK = {
-    DeliveryStatus.QUEUED: 0,
-    DeliveryStatus.SENT: 1,
-    DeliveryStatus.DELIVERED: 2,
-    DeliveryStatus.READ: 3,
-}
-
-
 def set_delivery_status(
     conn: sqlite3.Connection,
     channel: str,
@@ -373,7 +364,7 @@ def set_delivery_status(
         return None
     current = rows.message(row)
     # callbacks arrive out of order; never move a status backwards (delivered -> sent)
-    if status != DeliveryStatus.FAILED and _STATUS_RANK.get(status, 0) <= _STATUS_RANK.get(
+    if status != DeliveryStatus.FAILED and DELIVERY_RANK.get(status, 0) <= DELIVERY_RANK.get(
         current.delivery_status, 0
     ):
         return current

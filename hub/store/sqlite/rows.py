@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-import base64
 import sqlite3
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
 
 import orjson
 
-from hub.errors import InvalidInput
 from hub.model import (
     Agent,
     ApiToken,
@@ -32,43 +29,15 @@ from hub.model import (
     Role,
     Status,
     Team,
-    as_utc,
 )
-
-_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-_MS = timedelta(milliseconds=1)
-
+from hub.store.common import decode_cursor as decode_cursor
+from hub.store.common import dt as dt
+from hub.store.common import dtn as dtn
+from hub.store.common import encode_cursor as encode_cursor
+from hub.store.common import ms as ms
+from hub.store.common import msn as msn
 
 T = TypeVar("T")
-
-
-def ms(value: datetime | None) -> int | None:
-    """Milliseconds since the epoch (the store's time format), truncated to the millisecond.
-
-    Integer arithmetic on purpose: `int(value.timestamp() * 1000)` went through a float and
-    lost a millisecond for some times (2038-03-31 22:55:36.470 came back as .469), and it
-    read naive datetimes as local time where hub.model takes them as UTC (`as_utc`).
-    """
-    if value is None:
-        return None
-    return (as_utc(value) - _EPOCH) // _MS
-
-
-def msn(value: datetime) -> int:
-    """`ms` of a datetime that is never None (a NOT NULL column)."""
-    return (as_utc(value) - _EPOCH) // _MS
-
-
-def dt(value: int | None) -> datetime | None:
-    """A UTC datetime from stored milliseconds."""
-    if value is None:
-        return None
-    return dtn(value)
-
-
-def dtn(value: int) -> datetime:
-    """A UTC datetime from a NOT NULL milliseconds column (exact: no float in between)."""
-    return _EPOCH + value * _MS
 
 
 def dumps(value: Any) -> str:
@@ -79,23 +48,6 @@ def dumps(value: Any) -> str:
 def loads(value: str) -> Any:
     """A value from a JSON column."""
     return orjson.loads(value)
-
-
-def encode_cursor(*parts: Any) -> str:
-    """An opaque keyset cursor."""
-    return base64.urlsafe_b64encode(orjson.dumps(list(parts))).decode().rstrip("=")
-
-
-def decode_cursor(cursor: str, arity: int) -> list[Any]:
-    """The parts of a cursor made by encode_cursor; InvalidInput if it was tampered with."""
-    try:
-        padded = cursor + "=" * (-len(cursor) % 4)
-        parts = orjson.loads(base64.urlsafe_b64decode(padded.encode()))
-    except (ValueError, orjson.JSONDecodeError) as exc:
-        raise InvalidInput("invalid cursor", code="invalid_cursor") from exc
-    if not isinstance(parts, list) or len(parts) != arity:
-        raise InvalidInput("invalid cursor", code="invalid_cursor")
-    return parts
 
 
 def keyset_page(

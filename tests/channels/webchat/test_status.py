@@ -2,28 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from pathlib import Path
-
-import pytest
-
 from channels.webchat.config import WebchatInboxConfig
 from channels.webchat.status import StatusBoard
 from hub.actions import ActionContext, do_assign, do_ingest
 from hub.channel import ChannelReads
-from hub.config import load_config
-from hub.events import EventBus
 from hub.model import Agent, Conversation, IdentityKind, Inbound, Inbox, Role, utcnow
-from hub.store import create_store
-
-
-@pytest.fixture
-async def ctx(tmp_path: Path) -> AsyncIterator[ActionContext]:
-    config = load_config(files=[], env={"HUB_STORE_URL": f"sqlite:///{tmp_path}/hub.db"})
-    store = create_store(config.store.url)
-    await store.open()
-    yield ActionContext(store=store, bus=EventBus(), config=config)
-    await store.close()
 
 
 async def webchat_inbox(ctx: ActionContext, team_id: str | None = None) -> Inbox:

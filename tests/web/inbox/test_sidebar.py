@@ -3,28 +3,15 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
 
-import pytest
 from aiohttp.test_utils import TestClient
 
 from hub.actions import do_set_status, do_update_customer
-from hub.config import HubConfig
 from hub.keys import ACTIONS_KEY, STORE_KEY
 from hub.model import IdentityKind, Status
 from tests.conftest import World
-from tests.web.inbox_world import MANUAL_ROUTING, inbox_world, ingest, page, post_form
+from tests.web.inbox_world import ingest, page, post_form
 from tests.web.signin import sign_in
-
-
-@pytest.fixture
-def config(make_config: Callable[..., HubConfig]) -> HubConfig:
-    return make_config(**MANUAL_ROUTING)
-
-
-@pytest.fixture
-async def world(client: TestClient) -> World:
-    return await inbox_world(client)
 
 
 async def test_the_sidebar_lists_identities_and_past_conversations(

@@ -12,14 +12,11 @@ from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 
 from hub.actions import do_create_canned_response
-from hub.config import HubConfig
 from hub.events import EventType
 from hub.keys import ACTIONS_KEY, BUS_KEY, STORE_KEY
 from hub.model import IdentityKind, Priority, Status, utcnow
 from tests.conftest import World
 from tests.web.inbox_world import (
-    MANUAL_ROUTING,
-    inbox_world,
     ingest,
     make_inbox,
     message_ids,
@@ -27,16 +24,6 @@ from tests.web.inbox_world import (
     post_form,
 )
 from tests.web.signin import Browser, sign_in
-
-
-@pytest.fixture
-def config(make_config: Callable[..., HubConfig]) -> HubConfig:
-    return make_config(**MANUAL_ROUTING)
-
-
-@pytest.fixture
-async def world(client: TestClient) -> World:
-    return await inbox_world(client)
 
 
 @pytest.fixture

@@ -2,36 +2,20 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
-import pytest
 from aiohttp.test_utils import TestClient
 
 from hub.actions import do_assign, do_set_status, do_tag
-from hub.config import HubConfig
 from hub.keys import ACTIONS_KEY
 from hub.model import Status
 from hub.web.inbox.listing import PAGE_SIZE
 from tests.conftest import World
 from tests.web.inbox_world import (
-    MANUAL_ROUTING,
-    inbox_world,
     ingest,
     make_inbox,
     page,
     row_ids,
 )
 from tests.web.signin import sign_in
-
-
-@pytest.fixture
-def config(make_config: Callable[..., HubConfig]) -> HubConfig:
-    return make_config(**MANUAL_ROUTING)
-
-
-@pytest.fixture
-async def world(client: TestClient) -> World:
-    return await inbox_world(client)
 
 
 async def test_mine_lists_only_conversations_assigned_to_me(

@@ -2,17 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from html.parser import HTMLParser
 
-import pytest
 from aiohttp.test_utils import TestClient
 
-from hub.config import HubConfig
 from hub.model import Attachment
 from hub.web.page_guard import CONTENT_SECURITY_POLICY
 from tests.conftest import World
-from tests.web.inbox_world import MANUAL_ROUTING, inbox_world, ingest, make_inbox, page
+from tests.web.inbox_world import ingest, make_inbox, page
 from tests.web.signin import sign_in
 
 SCRIPT_TEXT = "<script>alert('pwned')</script>"
@@ -67,16 +64,6 @@ def assert_nothing_runs(html: str) -> Markup:
         assert inner.scripts == [] and inner.handlers == [] and inner.script_urls == []
         assert inner.iframes == []
     return markup
-
-
-@pytest.fixture
-def config(make_config: Callable[..., HubConfig]) -> HubConfig:
-    return make_config(**MANUAL_ROUTING)
-
-
-@pytest.fixture
-async def world(client: TestClient) -> World:
-    return await inbox_world(client)
 
 
 async def test_a_script_in_a_customer_message_is_shown_as_text(
