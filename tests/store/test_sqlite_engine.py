@@ -65,3 +65,58 @@ async def test_search_still_finds_messages_after_vacuum(tmp_path: Path) -> None:
         assert [m.provider_id for m in found] == ["p17"]
     finally:
         await store.close()
+
+
+def _make_table(conn: sqlite3.Connection) -> None:
+    conn.execute("CREATE TABLE IF NOT EXISTS t (v TEXT PRIMARY KEY)")
+
+
+def _insert(conn: sqlite3.Connection, v: str) -> str:
+    conn.execute("INSERT INTO t VALUES (?)", (v,))
+    return v
+
+
+def _insert_then_fail(conn: sqlite3.Connection, v: str) -> str:
+    conn.execute("INSERT INTO t VALUES (?)", (v,))
+    raise ValueError(f"job {v} failed after writing")
+
+
+async def test_a_failing_job_in_a_shared_batch_loses_only_its_own_writes(tmp_path: Path) -> None:
+    """The optimistic batch (no savepoints) falls back to one savepoint per job on an error."""
+    from functools import partial
+
+    from hub.store.sqlite.engine import SqliteEngine
+
+    engine = SqliteEngine(str(tmp_path / "e.db"))
+    await engine.open(_make_table)
+    try:
+        jobs = [
+            engine.write(partial(_insert, v="a")),
+            engine.write(partial(_insert_then_fail, v="b")),
+            engine.write(partial(_insert, v="c")),
+            engine.write(partial(_insert, v="a")),  # a constraint error, raised by SQLite
+            engine.write(partial(_insert, v="d")),
+        ]
+        results = await asyncio.gather(*jobs, return_exceptions=True)
+        assert results[0] == "a" and results[2] == "c" and results[4] == "d"
+        assert isinstance(results[1], ValueError)
+        assert isinstance(results[3], sqlite3.IntegrityError)
+        assert engine.batches == 1, "the five writes should have shared one commit"
+        stored = await engine.read(
+            lambda c: [r[0] for r in c.execute("SELECT v FROM t ORDER BY v")]
+        )
+        assert stored == ["a", "c", "d"]
+        # a lone failing job is rolled back too, and the engine keeps working
+        try:
+            await engine.write(partial(_insert_then_fail, v="e"))
+        except ValueError:
+            pass
+        else:
+            raise AssertionError("the failing job did not report its error")
+        assert await engine.write(partial(_insert, v="f")) == "f"
+        stored = await engine.read(
+            lambda c: [r[0] for r in c.execute("SELECT v FROM t ORDER BY v")]
+        )
+        assert stored == ["a", "c", "d", "f"]
+    finally:
+        await engine.close()

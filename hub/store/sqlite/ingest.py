@@ -201,14 +201,14 @@ def _count_message(
     return replace(current, **changes)  # type: ignore[arg-type]
 
 
-def run_ingest(conn: sqlite3.Connection, req: IngestRequest) -> IngestResult:
-    """Ingest one message inside the current transaction (the caller commits)."""
+def _check(conn: sqlite3.Connection, req: IngestRequest) -> sqlite3.Row:
+    """The lookup, and every refusal (HubError) an ingest can give. It writes nothing."""
     ib = req.inbound
-    found = conn.execute(
+    found: sqlite3.Row = conn.execute(
         _LOOKUP, (ib.channel, ib.provider_id, ib.inbox_id, ib.sender_kind.value, req.sender)
     ).fetchone()
     if found["duplicate_id"] is not None:
-        return _duplicate(conn, found["duplicate_id"])
+        return found
     if found["inbox_channel"] is None:
         raise NotFound(f"inbox {ib.inbox_id!r} does not exist", code="inbox_not_found")
     if found["inbox_channel"] != ib.channel:
@@ -217,6 +217,19 @@ def run_ingest(conn: sqlite3.Connection, req: IngestRequest) -> IngestResult:
             f" not {ib.channel!r}",
             code="channel_mismatch",
         )
+    return found
+
+
+def run_ingest(conn: sqlite3.Connection, req: IngestRequest) -> IngestResult:
+    """Ingest one message inside the current transaction (the caller commits)."""
+    return _apply(conn, req, _check(conn, req))
+
+
+def _apply(conn: sqlite3.Connection, req: IngestRequest, found: sqlite3.Row) -> IngestResult:
+    """The writes of one ingest that `_check` accepted; raises no HubError."""
+    if found["duplicate_id"] is not None:
+        return _duplicate(conn, found["duplicate_id"])
+    ib = req.inbound
     customer, customer_created = _resolve(conn, req, found)
     if customer_created:  # a new customer has no conversations to look up
         unresolved = resolved = None
@@ -284,14 +297,18 @@ def run_ingest(conn: sqlite3.Connection, req: IngestRequest) -> IngestResult:
 def run_ingest_many(
     conn: sqlite3.Connection, reqs: list[IngestRequest]
 ) -> list[IngestResult | HubError]:
-    """Ingest several messages in one write job, each in its own savepoint."""
+    """Ingest several messages in one write job; a refused message does not sink the others.
+
+    No savepoint per message (one costs ~35 µs here): every refusal comes from `_check`,
+    before that message writes anything. Any other error is a fault, and fails the whole
+    job, which the engine rolls back.
+    """
     results: list[IngestResult | HubError] = []
     for req in reqs:
-        conn.execute("SAVEPOINT ingest_one")
         try:
-            results.append(run_ingest(conn, req))
+            found = _check(conn, req)
         except HubError as exc:  # this message alone is rejected; the others stand
-            conn.execute("ROLLBACK TO ingest_one")
             results.append(exc)
-        conn.execute("RELEASE ingest_one")
+            continue
+        results.append(_apply(conn, req, found))
     return results

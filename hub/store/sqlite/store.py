@@ -59,6 +59,7 @@ from hub.store.sqlite.ingest import (
     run_ingest,
     run_ingest_many,
 )
+from hub.store.sqlite.search_index import SearchIndexer
 
 
 def _counts(conn: sqlite3.Connection) -> dict[str, int]:
@@ -83,11 +84,14 @@ class SqliteStore:
             os.makedirs(parent, exist_ok=True)
         self.path = path
         self.engine = SqliteEngine(path, synchronous=synchronous, batch_max=batch_max)
+        self.indexer = SearchIndexer(self.engine)
 
     async def open(self) -> None:
         await self.engine.open(migrations.migrate)
+        self.indexer.start()
 
     async def close(self) -> None:
+        await self.indexer.stop()
         await self.engine.close()
 
     async def schema_version(self) -> int:
@@ -281,6 +285,7 @@ class SqliteStore:
     async def search_messages(
         self, query: str, *, limit: int = 25, inbox_ids: Sequence[str] | None = None
     ) -> list[Message]:
+        await self.indexer.drain()  # search sees every committed message
         job = partial(conversations.search_messages, query=query, limit=limit, inbox_ids=inbox_ids)
         return await self.engine.read(job)
 
