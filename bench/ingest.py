@@ -51,7 +51,7 @@ def _serve(kind: str, db: str) -> None:
     """Seed (hub only), bind a free port, print {port, token, inbox} as JSON, then serve."""
     from aiohttp import web
 
-    from hub.cli import _install_uvloop, _tune_gc
+    from hub.cli import _install_uvloop, _tune_gc, _tune_threads
     from hub.keys import STORE_KEY
 
     async def stats(request: web.Request) -> web.Response:  # bench-only, not in the product
@@ -82,6 +82,7 @@ def _serve(kind: str, db: str) -> None:
 
     app.on_startup.append(on_startup)
     _install_uvloop()
+    _tune_threads()  # and the same GIL switch interval
     sock = socket.socket()
     sock.bind(("127.0.0.1", 0))
     print(json.dumps({"port": sock.getsockname()[1], **seed}), flush=True)

@@ -89,7 +89,7 @@ def _serve(kind: str, db: str) -> None:
     """Seed (hub only), bind a free port, print {port, inbox} as JSON, then serve."""
     from aiohttp import web
 
-    from hub.cli import _install_uvloop, _tune_gc
+    from hub.cli import _install_uvloop, _tune_gc, _tune_threads
 
     raise_nofile()
     info: dict[str, Any] = {"inbox": "inb_echo"}
@@ -117,6 +117,7 @@ def _serve(kind: str, db: str) -> None:
 
     app.on_startup.append(on_startup)
     _install_uvloop()
+    _tune_threads()  # and the same GIL switch interval
     sock = socket.socket()
     sock.bind(("127.0.0.1", 0))
     print(json.dumps({"port": sock.getsockname()[1], **info}), flush=True)

@@ -81,11 +81,12 @@ async def floor(db: str, visitors: int, rate: float, seconds: float) -> dict[str
 
 
 def main() -> None:
-    from hub.cli import _install_uvloop, _tune_gc
+    from hub.cli import _install_uvloop, _tune_gc, _tune_threads
 
     db, visitors, rate, seconds = sys.argv[1:5]
     _install_uvloop()
     _tune_gc()
+    _tune_threads()
     result = asyncio.run(floor(db, int(visitors), float(rate), float(seconds)))
     print(json.dumps(result), flush=True)
 

@@ -120,3 +120,32 @@ async def test_a_failing_job_in_a_shared_batch_loses_only_its_own_writes(tmp_pat
         assert stored == ["a", "c", "d", "f"]
     finally:
         await engine.close()
+
+
+async def test_the_writer_leaves_checkpoints_to_the_background_checkpointer(
+    tmp_path: Path,
+) -> None:
+    """The writer never checkpoints in its COMMIT; a PASSIVE checkpoint runs beside it."""
+    store = SqliteStore(str(tmp_path / "w.db"))
+    store.engine.checkpoint_interval = 0.05
+    await store.open()
+    try:
+        setting = await store.engine.write(
+            lambda c: c.execute("PRAGMA wal_autocheckpoint").fetchone()[0]
+        )
+        assert setting == 0
+        inbox = await store.create_inbox(
+            name="i", channel="api", team_id=None, config={}, now=utcnow()
+        )
+        # well past the 1,000 pages at which SQLite would checkpoint inside a COMMIT
+        for start in range(0, 3000, 500):
+            await store.ingest_many([_req(inbox.id, i) for i in range(start, start + 500)])
+        for _ in range(100):
+            if store.engine.checkpoints:
+                break
+            await asyncio.sleep(0.02)
+        assert store.engine.checkpoints > 0
+        busy, frames, copied = await store.engine.checkpoint()
+        assert busy == 0 and frames == copied, "a checkpoint beside no writer copies it all"
+    finally:
+        await store.close()
