@@ -58,6 +58,11 @@ async def require_agent(ctx: ActionContext, agent_id: str) -> Agent:
     return agent
 
 
+def _agents_changed(ctx: ActionContext) -> None:
+    if ctx.assigner is not None:
+        ctx.assigner.agents_changed()
+
+
 async def do_create_agent(
     ctx: ActionContext,
     *,
@@ -78,6 +83,7 @@ async def do_create_agent(
         team_ids=list(dict.fromkeys(team_ids)),
         now=ctx.clock(),
     )
+    _agents_changed(ctx)
     ctx.bus.publish(EventType.AGENT_CREATED, {"agent": agent})
     return agent
 
@@ -123,6 +129,7 @@ async def do_update_agent(
     )
     if not updated.active:
         await ctx.store.delete_agent_sessions(agent_id)
+    _agents_changed(ctx)
     ctx.bus.publish(EventType.AGENT_UPDATED, {"agent": updated})
     return updated
 

@@ -20,6 +20,13 @@ class Assigner(Protocol):
     async def pick(self, conversation: Conversation) -> str | None:
         """An agent id, or None to leave it in the queue."""
 
+    async def for_new_conversations(self) -> Callable[[str | None], str | None] | None:
+        """A cheap, thread-safe team id -> agent id function for the store to call when an
+        ingest opens a conversation (assigned in the same commit); None: assign after."""
+
+    def agents_changed(self) -> None:
+        """An agent was added or edited (role, teams, active): drop any cached view."""
+
 
 @dataclass(kw_only=True)
 class ActionContext:

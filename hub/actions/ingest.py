@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 
 from hub.actions.context import ActionContext
@@ -29,15 +29,30 @@ def check_inbound(inbound: Inbound) -> None:
         raise InvalidInput(f"html is longer than {MAX_HTML} characters", field="html")
 
 
-def _request(ctx: ActionContext, inbound: Inbound) -> IngestRequest:
+def _request(
+    ctx: ActionContext, inbound: Inbound, assign_new: Callable[[str | None], str | None] | None
+) -> IngestRequest:
     """Validate and normalise one inbound into a store request (raises with the reason)."""
     check_inbound(inbound)
     sender = normalise_address(
         inbound.sender_kind, inbound.sender, default_region=ctx.config.identity.default_region
     )
     return IngestRequest(
-        inbound=inbound, sender=sender, received_at=ctx.clock(), reopen_window=ctx.reopen_window
+        inbound=inbound,
+        sender=sender,
+        received_at=ctx.clock(),
+        reopen_window=ctx.reopen_window,
+        assign_new=assign_new,
     )
+
+
+async def _assign_new(ctx: ActionContext) -> Callable[[str | None], str | None] | None:
+    """How the store assigns a conversation that an ingest opens, in the same commit.
+
+    Assigning after the commit cost a second commit (and a read) in the path of every
+    customer's first message, and left a moment in which the conversation was unassigned.
+    """
+    return await ctx.assigner.for_new_conversations() if ctx.assigner is not None else None
 
 
 def _publish(ctx: ActionContext, result: IngestResult) -> None:
@@ -77,7 +92,7 @@ async def do_ingest(ctx: ActionContext, inbound: Inbound) -> IngestResult:
     Events go out after the commit, and a duplicate publishes nothing, so a redelivery
     after a crash neither duplicates the message nor the events.
     """
-    result = await ctx.store.ingest(_request(ctx, inbound))
+    result = await ctx.store.ingest(_request(ctx, inbound, await _assign_new(ctx)))
     return await _after_commit(ctx, result)
 
 
@@ -91,9 +106,10 @@ async def do_ingest_many(
     """
     results: dict[int, IngestResult | HubError] = {}
     requests: dict[int, IngestRequest] = {}  # position in the batch → its valid request
+    assign_new = await _assign_new(ctx)
     for position, inbound in enumerate(inbounds):
         try:
-            requests[position] = _request(ctx, inbound)
+            requests[position] = _request(ctx, inbound, assign_new)
         except HubError as exc:
             results[position] = exc
     stored = await ctx.store.ingest_many(list(requests.values()))

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -65,6 +65,11 @@ class IngestRequest:
     sender: str
     received_at: datetime
     reopen_window: timedelta
+    # Called by the store, inside the ingest, only when the message opens a new
+    # conversation: team id -> the agent to assign it to (None: leave it unassigned). So a
+    # new conversation is stored already assigned, in the same commit as its first message.
+    # It must be cheap and thread-safe (the SQLite writer calls it in its thread).
+    assign_new: Callable[[str | None], str | None] | None = field(default=None, compare=False)
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)

@@ -15,13 +15,14 @@ from hub.model import (
     IdentityKind,
     Inbox,
     MessageKind,
+    Role,
     Status,
     utcnow,
 )
 from hub.store import Store
-from hub.store.base import ConversationPatch
+from hub.store.base import ConversationPatch, IngestRequest
 
-from .conftest import Clock, InboundBuilder, IngestHelper
+from .conftest import REOPEN_WINDOW, Clock, InboundBuilder, IngestHelper
 
 
 async def _resolve(store: Store, conversation_id: str, at: datetime) -> None:
@@ -319,3 +320,61 @@ async def test_late_arriving_older_message_does_not_move_last_message_at_back(
     result = await ingest(at=now - timedelta(hours=1))
     assert result.conversation.last_message_at == now
     assert result.conversation.message_count == 2
+
+
+# --- a new conversation is assigned in the same write ---------------------------------
+
+
+async def test_a_new_conversation_is_stored_assigned_by_the_requests_assign_new(
+    store: Store, inbound: InboundBuilder
+) -> None:
+    team = await store.create_team("Support", now=utcnow())
+    inbox = await store.create_inbox(
+        name="Team chat", channel="webchat", team_id=team.id, config={}, now=utcnow()
+    )
+    agent = await store.create_agent(
+        email="a@hub.test", name="A", role=Role.AGENT, password_hash=None,
+        team_ids=[team.id], now=utcnow(),
+    )  # fmt: skip
+    asked: list[str | None] = []
+
+    def assign_new(team_id: str | None) -> str | None:
+        asked.append(team_id)
+        return agent.id
+
+    def request(provider_id: str, text: str) -> IngestRequest:
+        message = inbound(
+            to=inbox, provider_id=provider_id, text=text,
+            sender_kind=IdentityKind.VISITOR, sender="v_assign-me-please",
+        )  # fmt: skip
+        return IngestRequest(
+            inbound=message, sender=message.sender, received_at=utcnow(),
+            reopen_window=REOPEN_WINDOW, assign_new=assign_new,
+        )  # fmt: skip
+
+    first = await store.ingest(request("p1", "hello"))
+    assert first.conversation_created and first.conversation.assignee_id == agent.id
+    assert asked == [team.id]
+    stored = await store.get_conversation(first.conversation.id)
+    assert stored is not None and stored.assignee_id == agent.id
+    # neither a follow-up in that conversation nor a redelivery asks again
+    follow_up = await store.ingest(request("p2", "are you there?"))
+    redelivery = await store.ingest(request("p1", "hello"))
+    assert follow_up.conversation.id == first.conversation.id and redelivery.duplicate
+    assert asked == [team.id]
+
+
+async def test_assign_new_answering_none_leaves_the_new_conversation_unassigned(
+    store: Store, inbound: InboundBuilder, inbox: Inbox
+) -> None:
+    message = inbound(provider_id="p1")
+    result = await store.ingest(
+        IngestRequest(
+            inbound=message,
+            sender=message.sender,
+            received_at=utcnow(),
+            reopen_window=REOPEN_WINDOW,
+            assign_new=lambda team_id: None,
+        )
+    )
+    assert result.conversation_created and result.conversation.assignee_id is None

@@ -134,7 +134,7 @@ def _new_conversation_doc(message: Doc, plan: Doc) -> Doc:
         "channel": message["channel"],
         "status": Status.OPEN.value,
         "priority": Priority.NONE.value,
-        "assignee_id": None,
+        "assignee_id": plan.get("assignee_id"),
         "team_id": plan.get("team_id"),
         "tags": [],
         "subject": plan.get("subject"),
@@ -296,12 +296,17 @@ async def run_ingest(cols: Collections, req: IngestRequest) -> IngestResult:
         reopen_window=req.reopen_window,
     )
     target = placement.conversation
+    team_id = inbox.get("team_id")
     plan = {
         "since": utcnow(),  # wall-clock: when this attempt started, whatever received_at says
         "new": target is None,
         "reopen": placement.reopen,
-        "team_id": inbox.get("team_id"),
+        "team_id": team_id,
         "subject": ib.subject,
+        # chosen with the plan, so every re-drive of it opens the conversation the same way
+        "assignee_id": (
+            req.assign_new(team_id) if target is None and req.assign_new is not None else None
+        ),
     }
     conversation_id = (
         target.id if target else planned_conversation_id(customer["_id"], ib.inbox_id, latest)

@@ -149,11 +149,13 @@ def _new_conversation(
     ib = req.inbound
     now = rows.msn(req.received_at)
     at = rows.dtn(now)
+    assignee = req.assign_new(team_id) if req.assign_new is not None else None
     conversation = Conversation(
         id=new_id("cnv"),
         customer_id=customer.id,
         inbox_id=ib.inbox_id,
         channel=ib.channel,
+        assignee_id=assignee,
         team_id=team_id,
         subject=ib.subject,
         created_at=at,
@@ -164,9 +166,21 @@ def _new_conversation(
     )
     conn.execute(
         "INSERT INTO conversations (id, customer_id, inbox_id, channel, status, priority,"
-        " team_id, tags, subject, created_at, updated_at, last_message_at, unread_count,"
-        " message_count) VALUES (?, ?, ?, ?, 'open', 'none', ?, '[]', ?, ?, ?, ?, 1, 1)",
-        (conversation.id, customer.id, ib.inbox_id, ib.channel, team_id, ib.subject, now, now, now),
+        " assignee_id, team_id, tags, subject, created_at, updated_at, last_message_at,"
+        " unread_count, message_count)"
+        " VALUES (?, ?, ?, ?, 'open', 'none', ?, ?, '[]', ?, ?, ?, ?, 1, 1)",
+        (
+            conversation.id,
+            customer.id,
+            ib.inbox_id,
+            ib.channel,
+            assignee,
+            team_id,
+            ib.subject,
+            now,
+            now,
+            now,
+        ),
     )
     return conversation
 
