@@ -27,10 +27,15 @@ def _setup_logging(config: HubConfig) -> None:
 
 def _tune_gc() -> None:
     # Full collections over many long-lived objects stall the loop (300 ms at 10k websockets,
-    # PERFORMANCE.md); freezing start-up objects and raising gen0's threshold fixes p99.
+    # PERFORMANCE.md): start-up objects are frozen, and gen1/gen2 run rarely (gen1 after
+    # 100 gen0 runs; gen2 after 20 gen1 runs, and CPython also waits until a quarter of the
+    # long-lived objects are new). gen0 stays small: the hub keeps many young objects alive
+    # for a while (the event replay buffer, in-flight messages), so a gen0 run's cost grows
+    # with its threshold. At 100,000 one run stalled the loop 46-104 ms and set the p99 of a
+    # visitor's first message (bench/webchat.py); at 10,000 runs are a few ms.
     gc.collect()
     gc.freeze()
-    gc.set_threshold(100_000, 10, 10)
+    gc.set_threshold(10_000, 100, 20)
 
 
 def _tune_threads() -> None:
