@@ -107,3 +107,73 @@ async def test_a_first_message_opens_its_conversation_already_assigned(
     created = [e for e in events if e.type == EventType.CONVERSATION_CREATED]
     assert [e.data["conversation"].assignee_id for e in created] == agents
     assert not [e for e in events if e.type == EventType.CONVERSATION_UPDATED]
+
+
+async def test_a_batch_run_again_after_a_failed_job_takes_each_turn_once(
+    ctx: ActionContext,
+) -> None:
+    """The SQLite engine re-runs a whole batch when one job fails; turns must not skip."""
+    import asyncio
+
+    from hub.actions import do_ingest
+    from hub.errors import NotFound
+    from hub.model import IdentityKind, Inbound
+
+    selector = RoundRobinSelector(ctx.store)
+    ctx = replace(ctx, assigner=selector)
+    a, b, c = sorted([await _agent(ctx, name, []) for name in ("a", "b", "c")])
+    inbox = await ctx.store.create_inbox(
+        name="Chat", channel="webchat", team_id=None, config={}, now=utcnow()
+    )
+
+    def first_message(visitor: str, inbox_id: str) -> Inbound:
+        return Inbound(
+            channel="webchat", inbox_id=inbox_id, provider_id=f"{visitor}:1",
+            sender_kind=IdentityKind.VISITOR, sender=visitor, text="hi",
+        )  # fmt: skip
+
+    await ctx.store.indexer.stop()  # type: ignore[attr-defined]  # no drain job in between
+    await selector.for_new_conversations()  # agents cached: the four writes queue at once
+    commits = ctx.store.engine.batches  # type: ignore[attr-defined]
+    results = await asyncio.gather(
+        do_ingest(ctx, first_message("v_visitor-number-0001", inbox.id)),
+        do_ingest(ctx, first_message("v_visitor-number-0002", inbox.id)),
+        do_ingest(ctx, first_message("v_visitor-number-0003", "inb_missing")),  # fails
+        do_ingest(ctx, first_message("v_visitor-number-0004", inbox.id)),
+        return_exceptions=True,
+    )
+    assert ctx.store.engine.batches - commits == 1, "the four writes should share a batch"  # type: ignore[attr-defined]
+    assert isinstance(results[2], NotFound)
+    assignees = [r.conversation.assignee_id for r in results if not isinstance(r, BaseException)]
+    # two turns were taken before the failure; the re-run must not take two more
+    assert assignees == [a, b, c]
+    assert await selector.pick(_conversation(None)) == a
+
+
+async def test_an_edit_during_a_read_of_the_agents_is_not_lost(ctx: ActionContext) -> None:
+    """A list read before an edit committed must not be cached as current."""
+    import asyncio
+
+    from hub.store import Store
+
+    gate = asyncio.Event()
+
+    class SlowAgents:  # the store, with list_agents held at the gate after its read
+        def __init__(self, store: Store) -> None:
+            self._store = store
+
+        async def list_agents(self) -> object:
+            agents = await self._store.list_agents()
+            await gate.wait()
+            return agents
+
+    selector = RoundRobinSelector(SlowAgents(ctx.store))  # type: ignore[arg-type]
+    ctx = replace(ctx, assigner=selector)
+    leaving = await _agent(ctx, "leaving", [])
+    staying = await _agent(ctx, "staying", [])
+    picking = asyncio.ensure_future(selector.pick(_conversation(None)))
+    await asyncio.sleep(0.05)  # the read has the old list and waits at the gate
+    await do_update_agent(ctx, leaving, active=False)
+    gate.set()
+    assert await picking == staying
+    assert {await selector.pick(_conversation(None)) for _ in range(3)} == {staying}

@@ -42,8 +42,27 @@ def _request(
         sender=sender,
         received_at=ctx.clock(),
         reopen_window=ctx.reopen_window,
-        assign_new=assign_new,
+        assign_new=_once_per_request(assign_new) if assign_new is not None else None,
     )
+
+
+def _once_per_request(
+    assign_new: Callable[[str | None], str | None],
+) -> Callable[[str | None], str | None]:
+    """The same answer however often the store asks for this request.
+
+    The SQLite engine re-runs a whole batch when one of its jobs fails; without this, every
+    new conversation in it would take a second round-robin turn (and with a refusal in
+    every batch, one agent would get them all).
+    """
+    chosen: dict[str | None, str | None] = {}
+
+    def assign(team_id: str | None) -> str | None:
+        if team_id not in chosen:
+            chosen[team_id] = assign_new(team_id)
+        return chosen[team_id]
+
+    return assign
 
 
 async def _assign_new(ctx: ActionContext) -> Callable[[str | None], str | None] | None:

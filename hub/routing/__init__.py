@@ -37,18 +37,22 @@ class RoundRobinSelector:
         self._clock = clock
         self._agents: Sequence[Agent] | None = None
         self._loaded_at = 0.0
+        self._generation = 0  # bumped by agents_changed: a read begun before it is stale
         self._last: dict[str | None, str] = defaultdict(str)
         self._turns = threading.Lock()  # `take` also runs in the SQLite writer's thread
 
     def agents_changed(self) -> None:
         """Forget the cached agent list (an agent was added or edited)."""
         self._agents = None
+        self._generation += 1
 
     async def _active_agents(self) -> Sequence[Agent]:
-        if self._agents is None or self._clock() - self._loaded_at > self._ttl:
-            loaded_at = self._clock()
-            self._agents = [a for a in await self._store.list_agents() if a.active]
-            self._loaded_at = loaded_at
+        while self._agents is None or self._clock() - self._loaded_at > self._ttl:
+            loaded_at, generation = self._clock(), self._generation
+            agents = [a for a in await self._store.list_agents() if a.active]
+            if generation != self._generation:
+                continue  # an edit landed while reading: that list may predate it
+            self._agents, self._loaded_at = agents, loaded_at
         return self._agents
 
     async def pick(self, conversation: Conversation) -> str | None:

@@ -117,24 +117,39 @@ async def test_deleting_and_editing_indexed_and_pending_messages_keeps_the_index
 ) -> None:
     path = tmp_path / "c.db"
     store, inbox_id = await _open(path)
-    await store.ingest_many([_req(inbox_id, i, f"alpha message {i}") for i in range(4)])
-    await store.search_messages("alpha")  # p0..p3 are now indexed
-    await store.ingest_many([_req(inbox_id, i, f"bravo message {i}") for i in range(4, 8)])
-    await store.close()  # p4..p7 stay in the backlog
-    assert _backlog(path) == 4
-    with sqlite3.connect(path) as conn:
-        conn.execute("DELETE FROM messages WHERE provider_id IN ('p0', 'p4')")
-        edited = "UPDATE messages SET text = 'charlie edited' WHERE provider_id IN ('p1', 'p5')"
-        conn.execute(edited)
-        conn.execute("UPDATE messages SET text = NULL WHERE provider_id IN ('p2', 'p6')")
-    store, _ = await _open(path)
+    await store.indexer.stop()  # no background drain: p4..p7 must stay pending
     try:
+        await store.ingest_many([_req(inbox_id, i, f"alpha message {i}") for i in range(4)])
+        await store.search_messages("alpha")  # p0..p3 are now indexed
+        await store.ingest_many([_req(inbox_id, i, f"bravo message {i}") for i in range(4, 8)])
+        assert _backlog(path) == 4
+        # another connection edits while p4..p7 are pending (the store is idle; WAL allows it)
+        with sqlite3.connect(path) as conn:
+            conn.execute("DELETE FROM messages WHERE provider_id IN ('p0', 'p4')")
+            edited = "UPDATE messages SET text = 'charlie edited' WHERE provider_id IN ('p1', 'p5')"
+            conn.execute(edited)
+            conn.execute("UPDATE messages SET text = NULL WHERE provider_id IN ('p2', 'p6')")
+        await store.indexer.drain(force=True)  # its own job count did not change
         assert {m.provider_id for m in await store.search_messages("alpha")} == {"p3"}
         assert {m.provider_id for m in await store.search_messages("bravo")} == {"p7"}
         assert {m.provider_id for m in await store.search_messages("charlie")} == {"p1", "p5"}
         _integrity_check(path)
     finally:
         await store.close()
+
+
+async def test_closing_the_store_indexes_what_it_wrote(tmp_path: Path) -> None:
+    """A short-lived process (a `hub` CLI command) leaves no backlog behind."""
+    path = tmp_path / "d.db"
+    store, inbox_id = await _open(path)
+    store.indexer.interval = 3600  # only the drain at close can index them
+    await store.indexer.stop()
+    store.indexer.start()
+    await store.ingest_many([_req(inbox_id, i, f"delta {i}") for i in range(5)])
+    assert _backlog(path) == 5
+    await store.close()
+    assert _backlog(path) == 0
+    _integrity_check(path)
 
 
 async def test_upgrading_a_version_2_file_keeps_its_index_and_indexes_new_messages(

@@ -303,7 +303,9 @@ async def run_ingest(cols: Collections, req: IngestRequest) -> IngestResult:
         "reopen": placement.reopen,
         "team_id": team_id,
         "subject": ib.subject,
-        # chosen with the plan, so every re-drive of it opens the conversation the same way
+        # chosen with the plan, so every re-drive of it opens the conversation the same way.
+        # Unlike SQLite this is before the dedupe insert settles a race, so racing
+        # duplicates of one new sender's first message may each take a round-robin turn.
         "assignee_id": (
             req.assign_new(team_id) if target is None and req.assign_new is not None else None
         ),

@@ -60,8 +60,9 @@ def _run_batch(conn: sqlite3.Connection, jobs: list[Job]) -> list[tuple[bool, An
     Optimistic first: no SAVEPOINT per job. A savepoint makes SQLite copy every page a job
     touches into a sub-journal and costs ~35 µs per small job on this machine, and jobs
     rarely fail. If one does raise, the whole transaction is rolled back (nothing has been
-    committed or reported yet) and the batch runs again with a savepoint per job. Jobs are
-    plain functions of the connection, so running them twice is safe.
+    committed or reported yet) and the batch runs again with a savepoint per job. So a job
+    may run twice: it must be a function of the connection, and anything it does outside
+    the database must give the same answer again (see actions/ingest._once_per_request).
     """
     conn.execute("BEGIN IMMEDIATE")
     try:
@@ -193,6 +194,11 @@ class SqliteEngine:
             self._write_loop(), name="sqlite-writer"
         )
         return result
+
+    @property
+    def closing(self) -> bool:
+        """True once close() has begun (or before open()): writes are refused from then on."""
+        return self._closing or (self._writer is None)
 
     async def checkpoint(self) -> tuple[int, int, int]:
         """One PASSIVE checkpoint now: (busy, frames in the WAL, frames copied)."""

@@ -14,12 +14,12 @@ import logging
 import sqlite3
 from functools import partial
 
-from hub.errors import StoreUnavailable
 from hub.store.sqlite.engine import SqliteEngine
 
 log = logging.getLogger(__name__)
 
 DRAIN_BATCH = 5_000  # rows per write job: a few ms, so other writes never wait long
+FORCE_EVERY = 20  # ticks: a drain even without writes of our own, for other processes' rows
 
 
 def index_backlog(conn: sqlite3.Connection, limit: int = DRAIN_BATCH) -> int:
@@ -59,31 +59,53 @@ class SearchIndexer:
         self._task = asyncio.get_running_loop().create_task(self._loop(), name="fts-indexer")
 
     async def stop(self) -> None:
+        """Stop the background task, after a last drain (a CLI process indexes its writes)."""
         if self._task is not None:
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
             self._task = None
+            try:
+                await self.drain()
+            except Exception:  # the backlog stays on disk; the next open indexes it
+                log.warning("search indexing before close failed", exc_info=True)
 
-    async def drain(self) -> None:
-        """Index everything committed so far (a no-op when nothing was written since)."""
+    async def drain(self, *, force: bool = False) -> None:
+        """Index everything committed so far.
+
+        A no-op when this process wrote nothing since the last drain, unless `force`: rows
+        written by another process (a `hub` CLI command on the same file) are only seen by
+        a forced drain, which the background task runs every FORCE_EVERY ticks.
+        """
         async with self._lock:
             while True:
                 jobs = self.engine.jobs
-                if jobs == self._seen_jobs:
+                if jobs == self._seen_jobs and not force:
                     return
+                force = False
                 taken = await self.engine.write(partial(index_backlog, limit=DRAIN_BATCH))
                 # the drain job itself counts as a job: remember the count after it
                 if taken < DRAIN_BATCH:
                     self._seen_jobs = self.engine.jobs if self.engine.jobs == jobs + 1 else jobs
                     return
 
+    async def drain_for_search(self) -> None:
+        """Drain before a search; if that write fails, search the index as it is."""
+        try:
+            await self.drain()
+        except Exception:
+            if self.engine.closing:
+                raise
+            log.warning("search indexing failed; searching the index as it is", exc_info=True)
+
     async def _loop(self) -> None:
+        tick = 0
         while True:
             await asyncio.sleep(self.interval)
+            tick += 1
             try:
-                await self.drain()
-            except StoreUnavailable:
-                return  # the store is closing
+                await self.drain(force=tick % FORCE_EVERY == 0)
             except Exception:  # keep indexing later; search drains again before reading
+                if self.engine.closing:
+                    return
                 log.exception("search indexing failed; will retry")

@@ -285,7 +285,7 @@ class SqliteStore:
     async def search_messages(
         self, query: str, *, limit: int = 25, inbox_ids: Sequence[str] | None = None
     ) -> list[Message]:
-        await self.indexer.drain()  # search sees every committed message
+        await self.indexer.drain_for_search()  # search sees every committed message
         job = partial(conversations.search_messages, query=query, limit=limit, inbox_ids=inbox_ids)
         return await self.engine.read(job)
 
