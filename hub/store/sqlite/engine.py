@@ -42,6 +42,7 @@ def _connect(
         if path != ":memory:":
             conn.execute("PRAGMA journal_mode=WAL")
             if not autocheckpoint:  # the engine's checkpointer copies the WAL back instead
+                # (an in-memory database has no WAL, and no checkpointer)
                 conn.execute("PRAGMA wal_autocheckpoint=0")
         conn.execute(f"PRAGMA synchronous={synchronous.upper()}")
         conn.execute("PRAGMA foreign_keys=ON")
@@ -161,15 +162,15 @@ class SqliteEngine:
         self.checkpoints = 0
 
     async def open(self, setup: Callable[[sqlite3.Connection], Any]) -> Any:
-        """Open both connections and run `setup` (migrations) on the writer first."""
+        """Open the connections (writer, reader, checkpointer; one for :memory:) and run
+        `setup` (migrations) on the writer first."""
         # close() leaves _closing set (and the wake event maybe set); without this reset a
         # store opened again after close() refused every write as "closed"
         self._closing = False
         self._wake = asyncio.Event()
         # aiosqlite.connect() cannot take a connector; ours sets the pragmas in the worker thread
-        on_file = self.path != ":memory:"
         writer = aiosqlite.Connection(
-            _connect(self.path, self.synchronous, readonly=False, autocheckpoint=not on_file), 64
+            _connect(self.path, self.synchronous, readonly=False, autocheckpoint=False), 64
         )
         try:
             self._writer = await writer
