@@ -51,7 +51,8 @@ def _serve(kind: str, db: str) -> None:
     """Seed (hub only), bind a free port, print {port, token, inbox} as JSON, then serve."""
     from aiohttp import web
 
-    from hub.cli import _install_uvloop, _tune_gc, _tune_threads
+    from hub.cli import _install_uvloop, _tune_threads
+    from hub.gc_pacer import pace_gc
     from hub.keys import STORE_KEY
 
     async def stats(request: web.Request) -> web.Response:  # bench-only, not in the product
@@ -77,10 +78,7 @@ def _serve(kind: str, db: str) -> None:
         app.router.add_get("/healthz", stats)
     app.router.add_get("/api/_bench/stats", stats)
 
-    async def on_startup(_: web.Application) -> None:
-        _tune_gc()  # the same GC semantics as `hub serve`
-
-    app.on_startup.append(on_startup)
+    app.cleanup_ctx.append(pace_gc)  # the same GC semantics as `hub serve`
     _install_uvloop()
     _tune_threads()  # and the same GIL switch interval
     sock = socket.socket()

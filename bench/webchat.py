@@ -24,8 +24,9 @@ its share of the connections:
   baseline  the same with a trivial aiohttp websocket server that answers each frame at once,
             and the store floor: the same messages straight into do_ingest, in-process
             (bench/webchat_floor.py), i.e. what the store alone costs at this rate
-`--gc POLICY` runs the hub a second time with a GC policy applied on top of _tune_gc
-("T0,T1,T2" thresholds, "freeze=S" for gc.freeze() every S s, joined by ";") and prints it
+`--gc POLICY` runs the hub a second time with a GC policy applied on top of the shipped one
+("T0,T1,T2" thresholds, "freeze=S" for gc.freeze() every S s, "nopacer" for CPython's own
+collections without hub.gc_pacer, joined by ";") and prints it
 beside the shipped policy, measured in the same run.
 Every run raises the soft open-file limit to the hard one in each process.
 Usage: `.venv/bin/python bench/webchat.py [--quick] [--gc POLICY]` from the repo root.
@@ -65,7 +66,7 @@ AGENT_EMAIL, AGENT_PASSWORD = "bench@example.test", "bench password 1234"
 # CLOCK_MONOTONIC: system-wide on Linux, so stamps from the visitor clients and the agent
 # process (send -> receive) are comparable; perf_counter_ns is the same clock there.
 shared_clock = time.monotonic_ns
-GC_POLICY_ENV = "HUB_BENCH_GC"  # bench-only: a GC policy applied after _tune_gc (see --gc)
+GC_POLICY_ENV = "HUB_BENCH_GC"  # bench-only: a GC policy applied after the shipped one (see --gc)
 
 
 def raise_nofile() -> int:
@@ -89,7 +90,8 @@ def _serve(kind: str, db: str) -> None:
     """Seed (hub only), bind a free port, print {port, inbox} as JSON, then serve."""
     from aiohttp import web
 
-    from hub.cli import _install_uvloop, _tune_gc, _tune_threads
+    from hub.cli import _install_uvloop, _tune_threads
+    from hub.gc_pacer import PACER_KEY, pace_gc
 
     raise_nofile()
     info: dict[str, Any] = {"inbox": "inb_echo"}
@@ -108,9 +110,12 @@ def _serve(kind: str, db: str) -> None:
     pauses = GcPauses()
     app.router.add_get("/api/_bench/gc", pauses.handler)
 
+    app.cleanup_ctx.append(pace_gc)  # the same GC semantics as `hub serve`
+
     async def on_startup(app: web.Application) -> None:
-        _tune_gc()  # the same GC semantics as `hub serve`
         policy = os.environ.get(GC_POLICY_ENV, "")
+        if "nopacer" in policy.split(";"):  # CPython's automatic collections alone
+            await app[PACER_KEY].stop()
         if policy:
             pauses.freezer = apply_gc_policy(policy)
         gc.callbacks.append(pauses.callback)
@@ -195,8 +200,9 @@ def census(app: Any) -> dict[str, int]:
 
 
 def apply_gc_policy(policy: str) -> Any:
-    """A bench-only GC policy on top of _tune_gc: "T0,T1,T2" thresholds and/or "freeze=S"
-    (gc.freeze() every S seconds from a background task), joined by ";"."""
+    """A bench-only GC policy on top of the shipped one: "T0,T1,T2" thresholds, "freeze=S"
+    (gc.freeze() every S seconds from a background task) and/or "nopacer" (the GC pacer
+    stopped: CPython's automatic collections alone), joined by ";"."""
     task = None
     for part in policy.split(";"):
         if part.startswith("freeze="):
@@ -208,6 +214,8 @@ def apply_gc_policy(policy: str) -> Any:
                     gc.freeze()
 
             task = asyncio.get_running_loop().create_task(freezer())
+        elif part == "nopacer":  # done in on_startup
+            continue
         elif part:
             t0, t1, t2 = (int(x) for x in part.split(","))
             gc.set_threshold(t0, t1, t2)
@@ -456,8 +464,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="2,000 connections, 3 s paced")
     parser.add_argument("--gc", metavar="POLICY", default="",
-                        help='also run the hub with this GC policy on top of _tune_gc, e.g. '
-                             '"10000,10,10" or "freeze=1" or "20000,50,1000;freeze=5"')  # fmt: skip
+                        help='also run the hub with this GC policy on top of the shipped one, e.g. '
+                             '"nopacer" or "freeze=1" or "nopacer;20000,50,1000"')  # fmt: skip
     args = parser.parse_args()
     connections, seconds = (2_000, 3.0) if args.quick else (10_000, 10.0)
     t0 = time.monotonic()
@@ -487,21 +495,21 @@ def main() -> None:
         ["", "", f"store floor {floor['first'].cell()}", "", ""],
         ["first message -> agent /ws (message.created)", hub.first.delivery_cell(),
          "the ack above (same messages)", target, hub.first.delivery_result()],
-        *_gc_rows("_tune_gc", hub),
+        *_gc_rows("shipped GC", hub),
     ]  # fmt: skip
     if alt is not None:
         rows += [
             [f"GC policy {args.gc!r}: chat -> ack", alt.chat.cell(),
-             f"_tune_gc {hub.chat.cell()}", target, alt.chat.result()],
+             f"shipped GC {hub.chat.cell()}", target, alt.chat.result()],
             ["  chat -> agent /ws", alt.chat.delivery_cell(),
-             f"_tune_gc {hub.chat.delivery_cell()}", target, alt.chat.delivery_result()],
+             f"shipped GC {hub.chat.delivery_cell()}", target, alt.chat.delivery_result()],
             [f"GC policy {args.gc!r}: first -> ack", alt.first.cell(),
-             f"_tune_gc {hub.first.cell()}", target, alt.first.result()],
+             f"shipped GC {hub.first.cell()}", target, alt.first.result()],
             ["  first -> agent /ws", alt.first.delivery_cell(),
-             f"_tune_gc {hub.first.delivery_cell()}", target, alt.first.delivery_result()],
+             f"shipped GC {hub.first.delivery_cell()}", target, alt.first.delivery_result()],
             [f"  memory with {args.gc!r}",
              f"{alt.kb_per_conn:.1f} KB/conn ({alt.kb_per_conn_after:.1f} after traffic)",
-             f"_tune_gc {hub.kb_per_conn:.1f} KB/conn ({hub.kb_per_conn_after:.1f})", "", ""],
+             f"shipped GC {hub.kb_per_conn:.1f} KB/conn ({hub.kb_per_conn_after:.1f})", "", ""],
             *_gc_rows(args.gc, alt),
         ]  # fmt: skip
     title = "Web chat: widget connections held by one hub process, ack and agent delivery latency"
@@ -513,7 +521,7 @@ def main() -> None:
         print(f"\n  {name}: {r.connections:,} connections opened in {r.connect_seconds:.1f} s "
               f"by {CLIENTS} client processes; {problems}; errors "
               f"{r.first.errors or r.chat.errors or 'none'}", end="")  # fmt: skip
-    for name, r in (("_tune_gc", hub), *([(args.gc, alt)] if alt else [])):
+    for name, r in (("shipped GC", hub), *([(args.gc, alt)] if alt else [])):
         if r.census:
             c = r.census
             share = c["reached_from_replay"] / max(c["tracked"], 1)

@@ -45,6 +45,7 @@ async def floor(db: str, visitors: int, rate: float, seconds: float) -> dict[str
     from hub.actions import ActionContext, do_ingest
     from hub.config import load_config
     from hub.events import EventBus
+    from hub.gc_pacer import GcPacer, tune_gc
     from hub.model import IdentityKind, Inbound, Role, utcnow
     from hub.routing import RoundRobinSelector
     from hub.store import create_store
@@ -54,6 +55,9 @@ async def floor(db: str, visitors: int, rate: float, seconds: float) -> dict[str
         config.store.url, synchronous=config.store.synchronous, batch_max=config.store.batch_max
     )
     await store.open()
+    tune_gc()  # the same GC semantics as `hub serve`
+    pacer = GcPacer()
+    pacer.start()
     try:
         await store.create_agent(email="floor@example.test", name="Floor", role=Role.AGENT,
                                  password_hash=None, team_ids=[], now=utcnow())  # fmt: skip
@@ -76,16 +80,16 @@ async def floor(db: str, visitors: int, rate: float, seconds: float) -> dict[str
         first = await paced(rate, visitors, sender("f"))
         chat = await paced(rate, int(rate * seconds), sender("m"))
     finally:
+        await pacer.stop()
         await store.close()
     return {"first": first, "chat": chat}
 
 
 def main() -> None:
-    from hub.cli import _install_uvloop, _tune_gc, _tune_threads
+    from hub.cli import _install_uvloop, _tune_threads
 
     db, visitors, rate, seconds = sys.argv[1:5]
     _install_uvloop()
-    _tune_gc()
     _tune_threads()
     result = asyncio.run(floor(db, int(visitors), float(rate), float(seconds)))
     print(json.dumps(result), flush=True)

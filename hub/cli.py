@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import gc
 import getpass
 import logging
 import os
@@ -23,19 +22,6 @@ def _setup_logging(config: HubConfig) -> None:
     logging.basicConfig(
         level=config.log.level, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
-
-
-def _tune_gc() -> None:
-    # Full collections over many long-lived objects stall the loop (300 ms at 10k websockets,
-    # PERFORMANCE.md): start-up objects are frozen, and gen1/gen2 run rarely (gen1 after
-    # 100 gen0 runs; gen2 after 20 gen1 runs, and CPython also waits until a quarter of the
-    # long-lived objects are new). gen0 stays small: the hub keeps many young objects alive
-    # for a while (the event replay buffer, in-flight messages), so a gen0 run's cost grows
-    # with its threshold. At 100,000 one run stalled the loop 46-104 ms and set the p99 of a
-    # visitor's first message (bench/webchat.py); at 10,000 runs are a few ms.
-    gc.collect()
-    gc.freeze()
-    gc.set_threshold(10_000, 100, 20)
 
 
 def _tune_threads() -> None:
@@ -57,15 +43,16 @@ def cmd_serve(config: HubConfig, args: argparse.Namespace) -> int:
     from aiohttp import web
 
     from hub.app import create_app, redact_url
+    from hub.gc_pacer import pace_gc
 
     host = args.host or config.server.host
     port = args.port or config.server.port
     _install_uvloop()
     _tune_threads()
     app = create_app(config)
+    app.cleanup_ctx.append(pace_gc)  # GC: start-up objects frozen, young ones on a timer
 
     async def on_startup(_: web.Application) -> None:
-        _tune_gc()
         print(
             f"Contact Hub serving on http://{host}:{port}  (store: {redact_url(config.store.url)})",
             flush=True,
