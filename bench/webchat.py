@@ -467,6 +467,9 @@ def main() -> None:
                         help='also run the hub with this GC policy on top of the shipped one, e.g. '
                              '"nopacer" or "freeze=1" or "nopacer;20000,50,1000"')  # fmt: skip
     args = parser.parse_args()
+    parts = args.gc.split(";")
+    if "nopacer" not in parts and any("," in part for part in parts):
+        parser.error("T0,T1,T2 thresholds need nopacer: the pacer owns full collections")
     connections, seconds = (2_000, 3.0) if args.quick else (10_000, 10.0)
     t0 = time.monotonic()
     limit = raise_nofile()

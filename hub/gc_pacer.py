@@ -8,18 +8,21 @@ connections a "threshold 10,000" collection found 46,000 young objects and held 
 24 ms (bench/webchat.py; most of the cost is cache misses on the old objects they point
 to). That single pause was most of a visitor's first-message p99.
 
-The pacer collects generations 0 and 1 every `period` seconds instead, so a collection
-only ever sees what survived since the last tick: about 2,500 objects and under 2 ms at
-1,000 new conversations a second. Survivors move to the oldest generation, as they would
-after CPython's own generation-1 run.
+The pacer collects generation 0 every `period` seconds instead, so a collection only ever
+sees what survived since the last tick, and generations 0 and 1 every `young_ticks` ticks:
+an object still alive then has lived at least one period, and moves to the oldest
+generation, as after CPython's own generation-1 run (which, at its default thresholds, runs
+after 10 young ones). At 1,000 new conversations a second every pause stays at a few ms.
 
 Full collections walk every live object (300 ms at 10,000 websockets, PERFORMANCE.md), so
-the pacer runs one only when the heap has grown by `growth` (a quarter, as CPython's own
-rule) since the last one, in memory blocks (`sys.getallocatedblocks`, so cyclic garbage
-that piles up in the oldest generation counts), and no more often than every `full_every`
-seconds. While it runs, CPython's automatic full collection is off (its count grows with
-every tick); the automatic young collections stay on, as a backstop for bursts that
-allocate a lot between two ticks.
+the pacer runs one when the heap has grown by `growth` (a quarter, as CPython's own rule)
+since the last one, and at least `full_every` seconds after it; and in any case after
+`full_at_most` seconds, so cyclic garbage is never kept longer than that. Growth is counted
+in memory blocks (`sys.getallocatedblocks`, so garbage piling up in the oldest generation
+counts; a block is one object, whatever its size, so a few large garbage buffers move it
+little: the time cap covers them). While the pacer runs, CPython's automatic full
+collection is off (its count grows with every generation-1 run); the automatic young
+collections stay on as a backstop for bursts that allocate a lot between two ticks.
 """
 
 from __future__ import annotations
@@ -36,9 +39,11 @@ from aiohttp import web
 
 log = logging.getLogger(__name__)
 
-PERIOD = 0.1
+PERIOD = 0.05
+YOUNG_TICKS = 4  # generation 1 with every 4th tick: 0.2 s
 GROWTH = 0.25
 FULL_EVERY = 30.0
+FULL_AT_MOST = 900.0
 FLOOR = 1_000_000  # memory blocks: below this a heap is small, and growth counts from here
 NO_AUTOMATIC_FULL = 2**31 - 1
 
@@ -48,49 +53,59 @@ class GcPacer:
         self,
         period: float = PERIOD,
         *,
+        young_ticks: int = YOUNG_TICKS,
         growth: float = GROWTH,
         full_every: float = FULL_EVERY,
+        full_at_most: float = FULL_AT_MOST,
         floor: int = FLOOR,
         clock: Callable[[], float] = time.monotonic,
         blocks: Callable[[], int] = sys.getallocatedblocks,
     ) -> None:
         self.period = period
+        self.young_ticks = young_ticks
         self.growth = growth
         self.full_every = full_every
+        self.full_at_most = full_at_most
         self.floor = floor
         self.clock = clock
         self.blocks = blocks
         self.after_full = blocks()  # the heap as the last full collection (or start) left it
         self.last_full = clock()
-        self.young_runs = 0
-        self.full_runs = 0
+        self.ticks = 0
+        self.runs = [0, 0, 0]  # collections the pacer ran, per generation
         self._task: asyncio.Task[None] | None = None
-        self._thresholds: tuple[int, int, int] | None = None
+        self._full_threshold: int | None = None
 
     def full_due(self) -> bool:
-        grown = self.blocks() > (1 + self.growth) * max(self.after_full, self.floor)
-        return grown and self.clock() - self.last_full >= self.full_every
+        since = self.clock() - self.last_full
+        if since >= self.full_at_most:
+            return True
+        if since < self.full_every:  # the clock first: counting blocks walks the pools
+            return False
+        return self.blocks() > (1 + self.growth) * max(self.after_full, self.floor)
 
     def tick(self) -> None:
-        """One step: collect the young generations; a full collection when it is due."""
-        if self.full_due():
-            self.full()
-            return
-        gc.collect(1)
-        self.young_runs += 1
+        """One step: generation 0, or 0 and 1 every `young_ticks`; a full run when due."""
+        self.ticks += 1
+        if self.ticks % self.young_ticks:
+            self.collect(0)
+        elif self.full_due():
+            self.collect(2)
+            self.after_full = self.blocks()
+            self.last_full = self.clock()
+        else:
+            self.collect(1)
 
-    def full(self) -> None:
-        gc.collect(2)
-        self.full_runs += 1
-        self.after_full = self.blocks()
-        self.last_full = self.clock()
+    def collect(self, generation: int) -> None:
+        gc.collect(generation)
+        self.runs[generation] += 1
 
     async def run(self) -> None:
         while True:
             await asyncio.sleep(self.period)
             try:
                 self.tick()
-            except Exception:  # a finalizer's error must not stop collection for good
+            except Exception:  # the clock or the block count: never stop collecting for good
                 log.exception("gc pacer tick failed")
 
     def start(self) -> None:
@@ -98,26 +113,29 @@ class GcPacer:
         if self._task is not None:
             return
         t0, t1, t2 = gc.get_threshold()
-        self._thresholds = (t0, t1, t2)
+        self._full_threshold = t2
         gc.set_threshold(t0, t1, NO_AUTOMATIC_FULL)
         self._task = asyncio.get_running_loop().create_task(self.run(), name="gc-pacer")
 
     async def stop(self) -> None:
+        """Stop ticking and give full collections back to CPython."""
         task, self._task = self._task, None
         if task is not None:
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await task
-        if self._thresholds is not None:
-            gc.set_threshold(*self._thresholds)
-            self._thresholds = None
+        if self._full_threshold is not None:
+            t0, t1, _ = gc.get_threshold()
+            gc.set_threshold(t0, t1, self._full_threshold)
+            self._full_threshold = None
 
 
 def tune_gc() -> None:
     """Freeze what start-up built, and raise the automatic young threshold (a backstop)."""
     # Full collections over many long-lived objects stall the loop (300 ms at 10k websockets,
     # PERFORMANCE.md): start-up objects are frozen, never walked again. The pacer does the
-    # young collections on a timer; the automatic ones (10,000) only catch bursts.
+    # collections on a timer; the automatic young ones (10,000) only catch bursts, and the
+    # automatic full one is off while the pacer runs.
     gc.collect()
     gc.freeze()
     gc.set_threshold(10_000, 100, 20)

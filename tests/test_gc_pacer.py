@@ -6,6 +6,7 @@ import asyncio
 import gc
 import weakref
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -20,16 +21,23 @@ class Node:
         self.me = self  # a reference cycle: only the collector frees it
 
 
+@pytest.fixture(autouse=True)
+def gc_state() -> Iterator[None]:
+    """Whatever a test does to the collector, the rest of the session gets it back."""
+    thresholds, enabled = gc.get_threshold(), gc.isenabled()
+    yield
+    gc.unfreeze()
+    gc.set_threshold(*thresholds)
+    if enabled:
+        gc.enable()
+    else:
+        gc.disable()
+
+
 @pytest.fixture
-def manual_gc() -> Iterator[None]:
+def manual_gc() -> None:
     """No automatic collection during the test, so only what the test calls collects."""
-    was = gc.isenabled()
     gc.disable()
-    try:
-        yield
-    finally:
-        if was:
-            gc.enable()
 
 
 def cycle_in(generation: int) -> weakref.ref[Node]:
@@ -50,78 +58,128 @@ class Clock:
         return self.now
 
 
-def test_a_tick_collects_cycles_of_generations_0_and_1(manual_gc: None) -> None:
-    pacer = GcPacer()
+def test_ticks_collect_generation_0_and_every_nth_also_generation_1(manual_gc: None) -> None:
+    pacer = GcPacer(young_ticks=3)
     older = cycle_in(1)
     young = cycle_in(0)  # after: cycle_in(1) runs a generation-0 collection
-    assert young() is not None and older() is not None
     pacer.tick()
-    assert young() is None and older() is None
-    assert pacer.young_runs == 1 and pacer.full_runs == 0
+    assert young() is None and older() is not None
+    pacer.tick()
+    assert older() is not None
+    pacer.tick()
+    assert older() is None
+    assert pacer.runs == [2, 1, 0]
 
 
-def test_a_tick_leaves_the_oldest_generation_until_the_heap_has_grown(manual_gc: None) -> None:
+def test_the_oldest_generation_waits_until_the_heap_has_grown(manual_gc: None) -> None:
     clock, blocks = Clock(), [2_000_000]
-    pacer = GcPacer(clock=clock, blocks=lambda: blocks[0], full_every=30.0, growth=0.25)
+    pacer = GcPacer(
+        clock=clock, blocks=lambda: blocks[0], young_ticks=1, full_every=30.0, growth=0.25
+    )
     old = cycle_in(2)
     clock.now += 60
     blocks[0] = 2_400_000  # grown by 20%: not due
     pacer.tick()
-    assert old() is not None and pacer.full_runs == 0
+    assert old() is not None and pacer.runs == [0, 1, 0]
 
     blocks[0] = 2_600_000  # grown by 30%, but the last full run was 10 s ago: not yet
     pacer.last_full = clock.now - 10
     pacer.tick()
-    assert old() is not None and pacer.full_runs == 0
+    assert old() is not None and pacer.runs == [0, 2, 0]
 
     clock.now += 20  # 30 s since the last full run: due
     pacer.tick()
     assert old() is None
-    assert pacer.full_runs == 1
+    assert pacer.runs == [0, 2, 1]
     assert pacer.after_full == 2_600_000 and pacer.last_full == clock.now
 
     old = cycle_in(2)
     clock.now += 60
     blocks[0] = 3_000_000  # +15% on what the full run left: not due again
     pacer.tick()
-    assert old() is not None and pacer.full_runs == 1
-    gc.collect()
+    assert old() is not None and pacer.runs == [0, 3, 1]
+
+
+def test_a_full_collection_runs_after_full_at_most_whatever_the_heap(manual_gc: None) -> None:
+    clock, blocks = Clock(), [2_000_000]
+    pacer = GcPacer(clock=clock, blocks=lambda: blocks[0], young_ticks=1, full_at_most=900.0)
+    old = cycle_in(2)
+    clock.now += 899
+    pacer.tick()
+    assert old() is not None
+    clock.now += 1
+    pacer.tick()
+    assert old() is None and pacer.runs == [0, 1, 1]
 
 
 def test_a_small_heap_counts_its_growth_from_the_floor(manual_gc: None) -> None:
     clock, blocks = Clock(), [10_000]
-    pacer = GcPacer(clock=clock, blocks=lambda: blocks[0], floor=1_000_000, full_every=0.0)
+    pacer = GcPacer(clock=clock, blocks=lambda: blocks[0], young_ticks=1, floor=1_000_000)
+    clock.now += 60
     blocks[0] = 1_200_000  # 120 times the start, but under floor x 1.25
     pacer.tick()
-    assert pacer.full_runs == 0
+    assert pacer.runs[2] == 0
     blocks[0] = 1_300_000
     pacer.tick()
-    assert pacer.full_runs == 1
+    assert pacer.runs[2] == 1
 
 
-async def test_it_ticks_on_a_timer_and_owns_full_collections_while_it_runs() -> None:
-    before = gc.get_threshold()
-    pacer = GcPacer(period=0.01)
+def test_the_block_count_is_not_read_before_full_every(manual_gc: None) -> None:
+    clock, reads = Clock(), [0]
+
+    def blocks() -> int:
+        reads[0] += 1
+        return 10**9
+
+    pacer = GcPacer(clock=clock, blocks=blocks, young_ticks=1, full_every=30.0)
+    for _ in range(5):
+        pacer.tick()
+    assert reads[0] == 1 and pacer.runs[2] == 0  # only the constructor's
+
+
+async def test_while_it_runs_cpython_never_starts_a_full_collection() -> None:
+    def survivors() -> list[Node]:
+        # CPython starts a full run once the objects moved to the oldest generation since
+        # the last one pass a quarter of what it left there: this many always do.
+        gc.collect()
+        return [Node() for _ in range(len(gc.get_objects()) // 4 + 1_000)]
+
+    gc.set_threshold(10, 1, 1)
+    fulls = gc.get_stats()[2]["collections"]
+    kept = survivors()
+    assert gc.get_stats()[2]["collections"] > fulls + 1  # the control: CPython starts them
+    del kept
+
+    pacer = GcPacer(period=60.0)  # no tick during the test
     pacer.start()
     try:
-        assert gc.get_threshold() == (before[0], before[1], NO_AUTOMATIC_FULL)
-        was = gc.isenabled()
-        gc.disable()  # only the pacer collects now
-        try:
-            ref = cycle_in(1)
-            for _ in range(200):
-                await asyncio.sleep(0.01)
-                if ref() is None:
-                    break
-            assert ref() is None
-        finally:
-            if was:
-                gc.enable()
-        assert pacer.young_runs >= 1
+        assert gc.get_threshold() == (10, 1, NO_AUTOMATIC_FULL)
+        fulls = gc.get_stats()[2]["collections"]
+        kept = survivors()
+        assert gc.get_stats()[2]["collections"] == fulls + 1  # survivors()'s own gc.collect()
+        del kept
     finally:
         await pacer.stop()
-    assert gc.get_threshold() == before
+    assert gc.get_threshold() == (10, 1, 1)
+
+
+async def test_it_ticks_on_a_timer_until_stopped(manual_gc: None) -> None:
+    pacer = GcPacer(period=0.01, young_ticks=2)
+    pacer.start()
+    try:
+        ref = cycle_in(1)
+        for _ in range(200):
+            await asyncio.sleep(0.01)
+            if ref() is None:
+                break
+        assert ref() is None
+        assert pacer.runs[0] >= 1 and pacer.runs[1] >= 1
+    finally:
+        await pacer.stop()
     assert pacer._task is None
+    ticks = pacer.ticks
+    await asyncio.sleep(0.05)
+    assert pacer.ticks == ticks
 
 
 async def test_a_failing_tick_is_logged_and_the_pacer_keeps_going(
@@ -129,42 +187,47 @@ async def test_a_failing_tick_is_logged_and_the_pacer_keeps_going(
 ) -> None:
     calls = [0]
 
-    def blocks() -> int:
+    def clock() -> float:
         calls[0] += 1
         if calls[0] == 2:  # the first tick's check
             raise RuntimeError("boom")
-        return 1
+        return 1.0
 
-    pacer = GcPacer(period=0.01, blocks=blocks)
+    pacer = GcPacer(period=0.01, young_ticks=1, clock=clock)
     pacer.start()
     try:
         for _ in range(200):
             await asyncio.sleep(0.01)
-            if pacer.young_runs >= 2:
+            if pacer.runs[1] >= 2:
                 break
     finally:
         await pacer.stop()
-    assert pacer.young_runs >= 2
+    assert pacer.runs[1] >= 2
     assert "gc pacer tick failed" in caplog.text
 
 
-async def test_hub_serve_runs_the_pacer_for_the_life_of_the_app(
+async def test_pace_gc_freezes_start_up_and_paces_for_the_life_of_the_app(
     aiohttp_client: Callable[..., Any],
 ) -> None:
-    before = gc.get_threshold()
     app = web.Application()
     app.cleanup_ctx.append(pace_gc)
-    try:
-        client: TestClient = await aiohttp_client(app)
-        pacer = app[PACER_KEY]
-        assert gc.get_freeze_count() > 0  # start-up objects are frozen
-        assert gc.get_threshold() == (10_000, 100, NO_AUTOMATIC_FULL)
-        runs = pacer.young_runs
-        await asyncio.sleep(pacer.period * 3)
-        assert pacer.young_runs > runs
-        await client.close()
-        assert pacer._task is None
-        assert gc.get_threshold() == (10_000, 100, 20)
-    finally:
-        gc.unfreeze()  # the rest of the test session collects as usual
-        gc.set_threshold(*before)
+    client: TestClient = await aiohttp_client(app)
+    pacer = app[PACER_KEY]
+    assert gc.get_freeze_count() > 0  # start-up objects are frozen
+    assert gc.get_threshold() == (10_000, 100, NO_AUTOMATIC_FULL)
+    ticks = pacer.ticks
+    await asyncio.sleep(pacer.period * 4)
+    assert pacer.ticks > ticks
+    await client.close()
+    assert pacer._task is None
+    assert gc.get_threshold() == (10_000, 100, 20)
+
+
+def test_hub_serve_runs_the_pacer(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from hub import cli
+
+    served: list[web.Application] = []
+    monkeypatch.setenv("HUB_STORE_URL", f"sqlite:///{tmp_path / 'hub.db'}")
+    monkeypatch.setattr(web, "run_app", lambda app, **_: served.append(app))
+    assert cli.main(["serve", "--port", "0"]) == 0
+    assert pace_gc in served[0].cleanup_ctx
