@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import threading
 import time
 from base64 import b32encode
 from collections.abc import Mapping
@@ -19,14 +20,24 @@ _CROCKFORD = bytes.maketrans(
 )
 
 
+_id_lock = threading.Lock()  # the loop and the store's writer thread both make ids
+_last_id = [0]
+
+
 def new_id(prefix: str) -> str:
     """A time-ordered unique id (ULID layout: 48-bit ms time, 80 random bits) with a prefix.
 
-    Time order keeps B-tree inserts local and makes ids sortable by creation. Every stored
+    Time order keeps B-tree inserts local and makes ids sortable by creation: within one
+    process strictly, so two conversations opened in the same millisecond still queue in the
+    order they came (a later one takes the last id + 1 when its random part is lower). Every stored
     row gets one, so it is encoded in C: 20 bytes give 32 base32 characters, the last 26 of
     which are the 130 low bits that hold the ULID (3x faster than a Python digit loop).
     """
     value = (time.time_ns() // 1_000_000 << 80) | int.from_bytes(os.urandom(10), "big")
+    with _id_lock:  # strictly increasing in this process, so the same millisecond keeps order
+        if value <= _last_id[0]:
+            value = _last_id[0] + 1
+        _last_id[0] = value
     return f"{prefix}_{b32encode(value.to_bytes(20, 'big'))[6:].translate(_CROCKFORD).decode()}"
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import threading
 import time
 
 from hub.model import new_id
@@ -25,6 +26,25 @@ def test_new_ids_sort_by_creation_time_across_milliseconds() -> None:
     time.sleep(0.002)
     second = new_id("msg")
     assert first < second
+
+
+def test_new_ids_sort_by_creation_within_a_millisecond_and_across_threads() -> None:
+    ids = [new_id("msg") for _ in range(10_000)]  # thousands per millisecond
+    assert ids == sorted(ids)
+
+    made: list[list[str]] = [[] for _ in range(4)]
+
+    def make(out: list[str]) -> None:
+        for _ in range(5_000):
+            out.append(new_id("msg"))
+
+    threads = [threading.Thread(target=make, args=(out,)) for out in made]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert all(out == sorted(out) for out in made)
+    assert len({i for out in made for i in out}) == 20_000
 
 
 def test_new_id_encodes_the_millisecond_time_in_its_first_ten_characters() -> None:
