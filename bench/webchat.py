@@ -466,6 +466,11 @@ def main() -> None:
     parser.add_argument("--gc", metavar="POLICY", default="",
                         help='also run the hub with this GC policy on top of the shipped one, e.g. '
                              '"nopacer" or "freeze=1" or "nopacer;20000,50,1000"')  # fmt: skip
+    parser.add_argument(
+        "--alt-first",
+        action="store_true",
+        help="run the --gc policy's hub before the shipped one (order effects)",
+    )
     args = parser.parse_args()
     parts = args.gc.split(";")
     if "nopacer" not in parts and any("," in part for part in parts):
@@ -477,9 +482,11 @@ def main() -> None:
         sys.exit(f"open-file limit {limit} is too low for {connections} connections")
     with tempfile.TemporaryDirectory(prefix="hub-bench-webchat-") as tmp:
         echo = run("echo", "-", connections, seconds)
-        hub = run("hub", str(Path(tmp) / "hub.db"), connections, seconds)
         alt = None
-        if args.gc:
+        if args.gc and args.alt_first:
+            alt = run("hub", str(Path(tmp) / "alt.db"), connections, seconds, args.gc)
+        hub = run("hub", str(Path(tmp) / "hub.db"), connections, seconds)
+        if args.gc and not args.alt_first:
             alt = run("hub", str(Path(tmp) / "alt.db"), connections, seconds, args.gc)
         floor = store_floor(str(Path(tmp) / "floor.db"), connections, seconds)
     target = f"p99 <= {TARGET_P99_MS:.0f} ms"

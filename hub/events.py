@@ -106,18 +106,29 @@ class Subscription:
     async def get(self) -> Event:
         """The next event; raises `ResyncRequired`, `BusClosed` or `SubscriptionClosed`."""
         while True:
-            if self._closed:
-                raise SubscriptionClosed("subscription is closed")
-            if self._backlog or self._queue:
-                event = (self._backlog or self._queue).popleft()
-                self.last_id = event.id
+            event = self.poll()
+            if event is not None:
                 return event
-            if self.dropped:
-                raise ResyncRequired(self.last_id)
-            if self._bus_closed:
-                raise BusClosed("event bus is closed")
             self._ready.clear()
             await self._ready.wait()
+
+    def poll(self) -> Event | None:
+        """The next event if one is queued, else None; raises as `get()` does.
+
+        A consumer that wraps `get()` in `asyncio.wait_for` pays a task and a loop turn per
+        event; polling first takes the events already queued without either.
+        """
+        if self._closed:
+            raise SubscriptionClosed("subscription is closed")
+        if self._backlog or self._queue:
+            event = (self._backlog or self._queue).popleft()
+            self.last_id = event.id
+            return event
+        if self.dropped:
+            raise ResyncRequired(self.last_id)
+        if self._bus_closed:
+            raise BusClosed("event bus is closed")
+        return None
 
     def close(self) -> None:
         """Unsubscribe and discard queued events; idempotent."""

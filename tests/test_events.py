@@ -110,6 +110,28 @@ async def test_overflowing_subscriber_drains_queue_then_raises_resync_required()
     assert raised.value.last_id == 3
 
 
+def test_poll_takes_queued_events_without_waiting_and_raises_as_get_does() -> None:
+    bus = EventBus(queue_size=3)
+    for _ in range(2):
+        bus.publish(MSG, {})
+    sub = bus.subscribe(since=1)  # one replayed event, then live ones
+    assert sub.poll() is not None and sub.last_id == 2
+    assert sub.poll() is None and sub.last_id == 2  # nothing queued: no wait, no change
+    for _ in range(4):  # one more than the queue holds
+        bus.publish(MSG, {})
+    assert [sub.poll().id for _ in range(3)] == [3, 4, 5]  # type: ignore[union-attr]
+    with pytest.raises(ResyncRequired) as raised:
+        sub.poll()
+    assert raised.value.last_id == 5
+    sub.close()
+    with pytest.raises(SubscriptionClosed):
+        sub.poll()
+    other = EventBus().subscribe()
+    other._bus.close()  # type: ignore[union-attr]
+    with pytest.raises(BusClosed):
+        other.poll()
+
+
 async def test_overflowing_subscriber_is_removed_from_bus() -> None:
     bus = EventBus(queue_size=3)
     bus.subscribe()

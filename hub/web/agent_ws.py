@@ -51,6 +51,7 @@ log = logging.getLogger(__name__)
 HEARTBEAT_SECONDS = 25.0  # an app-level frame: browsers cannot see protocol pings
 PING_SECONDS = 30.0  # protocol pings: a peer that stops answering is closed
 SESSION_CHECK_SECONDS = 60.0  # how soon a sign-out, expiry or deactivation closes the socket
+YIELD_EVERY = 64  # queued events sent in a row before the pump lets other tasks run
 TYPING_EVERY = 2.0  # seconds between repeated "still typing" events
 MAX_FRAME = 4096
 CLOSE_TIMEOUT = 3.0
@@ -172,6 +173,7 @@ class AgentSocket:
     async def _pump(self, sub: Subscription) -> None:
         loop = asyncio.get_running_loop()
         next_check = loop.time() + SESSION_CHECK_SECONDS
+        in_a_row = 0  # events taken without a loop turn (a long backlog still yields)
         try:
             while not self.ws.closed:
                 if loop.time() >= next_check:
@@ -180,8 +182,12 @@ class AgentSocket:
                         await self.ws.close(code=SESSION_ENDED, message=b"session ended")
                         return
                 wait = min(HEARTBEAT_SECONDS, max(0.0, next_check - loop.time()))
-                try:
-                    event = await asyncio.wait_for(sub.get(), wait)
+                try:  # queued events first: wait_for costs a task and a loop turn each
+                    event = sub.poll() if in_a_row < YIELD_EVERY else None
+                    if event is None:
+                        in_a_row = 0
+                        event = await asyncio.wait_for(sub.get(), wait)
+                    in_a_row += 1
                 except TimeoutError:
                     await self.send({"type": "heartbeat", "last_id": sub.last_id})
                     continue

@@ -17,7 +17,7 @@ from hub.config import HubConfig
 from hub.events import EventType
 from hub.keys import ACTIONS_KEY, BUS_KEY
 from hub.presence import PresenceState
-from hub.web.agent_ws import FORWARDED
+from hub.web.agent_ws import FORWARDED, YIELD_EVERY
 from tests.conftest import World
 from tests.web.inbox_world import MANUAL_ROUTING, SocketBrowser, inbox_world, ingest
 from tests.web.signin import sign_in
@@ -245,6 +245,21 @@ async def test_resume_by_last_event_id_has_no_gaps_and_no_duplicates(
     assert got == expected and len(got) == len(set(got))
     delivered = {f["data"]["message"]["id"] for f in events if f["event"] == "message.created"}
     assert delivered == {m.message.id for m in missed}
+
+
+async def test_a_burst_longer_than_one_pump_run_arrives_whole_in_order(
+    client: TestClient, as_admin: Live
+) -> None:
+    bus = client.app[BUS_KEY]
+    count = YIELD_EVERY * 2 + 5  # the pump yields to the loop between runs of queued events
+    ids = [
+        bus.publish(EventType.AGENT_PRESENCE, {"agent_id": f"agt_{n}", "state": "online"}).id
+        for n in range(count)
+    ]
+    await as_admin.event("agent.presence", agent_id=f"agt_{count - 1}")
+    await as_admin.quiet(0.1)
+    got = [f["id"] for f in as_admin.kept if f.get("event") == "agent.presence"]
+    assert [i for i in got if i in set(ids)] == ids
 
 
 async def test_resuming_from_beyond_the_replay_buffer_asks_for_a_resync(
