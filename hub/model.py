@@ -22,6 +22,7 @@ _CROCKFORD = bytes.maketrans(
 
 _id_lock = threading.Lock()  # the loop and the store's writer thread both make ids
 _last_id = [0]
+os.register_at_fork(after_in_child=lambda: _last_id.__setitem__(0, 0))  # its own sequence
 
 
 def new_id(prefix: str) -> str:

@@ -173,7 +173,7 @@ class AgentSocket:
     async def _pump(self, sub: Subscription) -> None:
         loop = asyncio.get_running_loop()
         next_check = loop.time() + SESSION_CHECK_SECONDS
-        in_a_row = 0  # events taken without a loop turn (a long backlog still yields)
+        in_a_row = 0  # events sent since the pump last yielded to the loop
         try:
             while not self.ws.closed:
                 if loop.time() >= next_check:
@@ -182,10 +182,12 @@ class AgentSocket:
                         await self.ws.close(code=SESSION_ENDED, message=b"session ended")
                         return
                 wait = min(HEARTBEAT_SECONDS, max(0.0, next_check - loop.time()))
+                if in_a_row >= YIELD_EVERY:  # a long backlog lets the other sockets run
+                    in_a_row = 0
+                    await asyncio.sleep(0)
                 try:  # queued events first: wait_for costs a task and a loop turn each
-                    event = sub.poll() if in_a_row < YIELD_EVERY else None
+                    event = sub.poll()
                     if event is None:
-                        in_a_row = 0
                         event = await asyncio.wait_for(sub.get(), wait)
                     in_a_row += 1
                 except TimeoutError:

@@ -17,7 +17,7 @@ from hub.config import HubConfig
 from hub.events import EventType
 from hub.keys import ACTIONS_KEY, BUS_KEY
 from hub.presence import PresenceState
-from hub.web.agent_ws import FORWARDED, YIELD_EVERY
+from hub.web.agent_ws import FORWARDED, VISIBILITY_CHANGES, YIELD_EVERY
 from tests.conftest import World
 from tests.web.inbox_world import MANUAL_ROUTING, SocketBrowser, inbox_world, ingest
 from tests.web.signin import sign_in
@@ -260,6 +260,22 @@ async def test_a_burst_longer_than_one_pump_run_arrives_whole_in_order(
     await as_admin.quiet(0.1)
     got = [f["id"] for f in as_admin.kept if f.get("event") == "agent.presence"]
     assert [i for i in got if i in set(ids)] == ids
+
+
+async def test_a_long_burst_lets_other_tasks_run_between_runs_of_the_pump(
+    client: TestClient, as_admin: Live
+) -> None:
+    bus = client.app[BUS_KEY]
+    (sub,) = [s for s in bus._subscribers if s._types == FORWARDED | VISIBILITY_CHANGES]
+    count = YIELD_EVERY * 3
+    for n in range(count):
+        bus.publish(EventType.AGENT_PRESENCE, {"agent_id": f"agt_{n}", "state": "online"})
+    seen = []  # what is still queued each time this task gets a turn
+    while sub._queue:
+        seen.append(len(sub._queue))
+        await asyncio.sleep(0)
+    assert any(0 < left < count - 1 for left in seen), seen  # it yielded mid-burst
+    await as_admin.event("agent.presence", agent_id=f"agt_{count - 1}")
 
 
 async def test_resuming_from_beyond_the_replay_buffer_asks_for_a_resync(
