@@ -34,6 +34,7 @@ from channels.webchat.writer import FrameWriter
 from hub.errors import Conflict, HubError, InvalidAddress
 from hub.identity import normalise_address
 from hub.model import Conversation, ConversationFilter, IdentityKind, Inbox, Status
+from hub.web.auth import client_ip
 
 if TYPE_CHECKING:
     from channels.webchat.adapter import WebchatRuntime
@@ -360,7 +361,7 @@ async def serve_visitor(
         timeout=CLOSE_TIMEOUT,
     )
     await ws.prepare(request)
-    session = VisitorSession(rt, ws, inbox, config, request.remote or "unknown")
+    session = VisitorSession(rt, ws, inbox, config, client_ip(request))  # the proxy's view
     rt.sessions.add(session)
     try:
         async for msg in ws:
