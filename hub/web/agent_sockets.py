@@ -14,16 +14,28 @@ from typing import TYPE_CHECKING, Any
 from aiohttp import WSCloseCode, web
 
 from hub.actions import ActionContext
-from hub.events import Event
-from hub.model import Conversation
+from hub.events import Event, EventType
+from hub.model import Conversation, ConversationFilter
 from hub.store.base import Store
 from hub.web.jsonio import dumps
 
 if TYPE_CHECKING:
     from hub.web.agent_ws import AgentSocket
 
+CUSTOMER_EVENTS = frozenset(
+    {EventType.CUSTOMER_UPDATED, EventType.CUSTOMER_MERGED, EventType.CUSTOMER_UNMERGED}
+)
 INBOX_CACHE_SIZE = 100_000  # conversation id → inbox id (it never changes)
 ENCODED_CACHE_SIZE = 256
+
+
+def customer_ids(event: Event) -> list[str]:
+    """The customers a `customer.*` event is about (a merge: the kept one, then the merged)."""
+    customer = event.data.get("customer")
+    if customer is not None:
+        return [customer.id]
+    merge = event.data.get("merge")
+    return [merge.kept_id, merge.merged_id] if merge is not None else []
 
 
 class AgentSockets:
@@ -73,17 +85,31 @@ class AgentSockets:
             inbox_id = conversation.inbox_id
         return inbox_id
 
+    async def customer_visible(
+        self, store: Store, customer_id: str, visible: tuple[str, ...] | None
+    ) -> bool:
+        """Whether an agent who sees these inboxes sees any conversation of the customer."""
+        if visible is None:
+            return True
+        if not visible:
+            return False
+        flt = ConversationFilter(customer_id=customer_id, inbox_ids=visible)
+        return bool((await store.list_conversations(flt, limit=1)).items)
+
     def encode(self, event: Event) -> bytes:
         """The event's frame, encoded once however many sockets send it."""
         frame = self._encoded.get(event.id)
         if frame is None:
+            data = event.data
+            if event.type in CUSTOMER_EVENTS:  # only which customers: the tab fetches the
+                data = {"customer_ids": customer_ids(event)}  # file, access-checked, itself
             frame = dumps(
                 {
                     "type": "event",
                     "id": event.id,
                     "event": event.type.value,
                     "at": event.at,
-                    "data": event.data,
+                    "data": data,
                 }
             )
             self._encoded[event.id] = frame

@@ -40,7 +40,7 @@ from hub.errors import Forbidden, HubError, InvalidInput, Unauthorized
 from hub.events import Event, EventType, ResyncRequired, Subscription, SubscriptionClosed
 from hub.keys import ACTIONS_KEY, AGENT_KEY, CONFIG_KEY, LOOKUPS_KEY
 from hub.model import Agent, Conversation
-from hub.web.agent_sockets import AGENT_SOCKETS_KEY, AgentSockets
+from hub.web.agent_sockets import AGENT_SOCKETS_KEY, CUSTOMER_EVENTS, AgentSockets, customer_ids
 from hub.web.jsonio import dumps
 from hub.web.page_guard import public
 from hub.web.routes import visible_inbox_ids
@@ -66,6 +66,7 @@ FORWARDED = frozenset(
         EventType.CONVERSATION_TYPING,
         EventType.NOTE_MENTION,
         EventType.AGENT_PRESENCE,
+        *CUSTOMER_EVENTS,  # sent as customer ids only (AgentSockets.encode)
     }
 )
 # not sent, but they change which inboxes an agent sees (or end the agent's access)
@@ -225,6 +226,12 @@ class AgentSocket:
             return False
         if event.type == EventType.CONVERSATION_TYPING and data.get("agent_id") == self.agent.id:
             return False  # the agent's own typing
+        if event.type in CUSTOMER_EVENTS:
+            store = self._ctx.store
+            for customer_id in customer_ids(event):
+                if await self._sockets.customer_visible(store, customer_id, self.visible):
+                    return True
+            return False
         conversation = data.get("conversation")
         if isinstance(conversation, Conversation):
             self._sockets.remember(conversation)

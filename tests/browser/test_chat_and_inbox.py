@@ -9,7 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from hub.actions import do_ingest, do_reply
+from hub.actions import do_ingest, do_reply, do_update_customer
 from hub.keys import ACTIONS_KEY, STORE_KEY
 from hub.model import ConversationFilter, IdentityKind, Inbound, new_id
 
@@ -200,6 +200,44 @@ async def test_xss_corpus_from_a_visitor_renders_inert_in_the_inbox_and_the_widg
     await visitor.screenshot(path=str(screenshot_dir / "widget-xss.png"))
     await visitor_ctx.close()
     await agent_ctx.close()
+
+
+async def test_the_customer_file_follows_changes_live_but_never_under_the_agents_typing(
+    browser: Any, chat_world: ChatWorld
+) -> None:
+    visitor_ctx, agent_ctx = await browser.new_context(), await browser.new_context()
+    visitor, agent = await visitor_ctx.new_page(), await agent_ctx.new_page()
+    await open_widget(visitor, chat_world)
+    await visitor_says(visitor, "Can I upgrade my plan?")
+    store, actions = chat_world.app[STORE_KEY], chat_world.app[ACTIONS_KEY]
+    page = await store.list_conversations(ConversationFilter(inbox_id=chat_world.chat.id))
+    conversation = page.items[0]
+    await sign_in(agent, chat_world, chat_world.agent_a.email)
+    await agent.goto(chat_world.url(f"/inbox/c/{conversation.id}?view=all"))
+    await agent.wait_for_selector("[data-testid=live-indicator][data-state=live]")
+    await agent.evaluate("() => { window.__samePage = true; }")  # gone if the page reloads
+
+    await do_update_customer(actions, conversation.customer_id, attributes={"plan": "pro"})
+    plan = agent.locator("[data-testid=attribute-row][data-key=plan]")
+    await plan.wait_for(timeout=WAIT_MS)
+    assert await plan.locator("[data-testid=attribute-edit]").input_value() == "pro"
+
+    key = agent.locator("[data-testid=attribute-key]")
+    await key.click()
+    await key.type("vip")  # the agent is typing in the sidebar: an update must wait
+    await do_update_customer(actions, conversation.customer_id, attributes={"tier": "gold"})
+    tier = agent.locator("[data-testid=attribute-row][data-key=tier]")
+    await agent.wait_for_timeout(1_000)
+    assert await tier.count() == 0
+    assert await key.input_value() == "vip"
+    await agent.locator("[data-testid=message-list]").click()  # focus leaves the sidebar
+    await tier.wait_for(timeout=WAIT_MS)
+    assert await agent.evaluate("() => window.__samePage === true")
+    # the refreshed forms still post, with the page's own filters to come back to
+    back = agent.locator("[data-testid=customer-sidebar] input[name=return_to]").first
+    assert await back.input_value() == f"/inbox/c/{conversation.id}?view=all"
+    await agent_ctx.close()
+    await visitor_ctx.close()
 
 
 async def test_an_agent_of_team_a_cannot_open_team_bs_conversation_in_the_ui_or_the_api(

@@ -12,7 +12,14 @@ import pytest
 from aiohttp import ClientWebSocketResponse, WSMsgType
 from aiohttp.test_utils import TestClient
 
-from hub.actions import do_note, do_typing, do_update_agent
+from hub.actions import (
+    do_merge,
+    do_note,
+    do_typing,
+    do_undo_merge,
+    do_update_agent,
+    do_update_customer,
+)
 from hub.config import HubConfig
 from hub.events import EventType
 from hub.keys import ACTIONS_KEY, BUS_KEY
@@ -276,6 +283,30 @@ async def test_a_long_burst_lets_other_tasks_run_between_runs_of_the_pump(
         await asyncio.sleep(0)
     assert any(0 < left < count - 1 for left in seen), seen  # it yielded mid-burst
     await as_admin.event("agent.presence", agent_id=f"agt_{count - 1}")
+
+
+async def test_customer_changes_arrive_as_ids_only_where_the_customer_is_visible(
+    client: TestClient, world: World, as_admin: Live, agent_a: Tabs
+) -> None:
+    live = await agent_a.open()
+    mine = await ingest(client, world.inbox_a, sender="one@example.com")
+    theirs = await ingest(client, world.inbox_b, sender="two@example.com")
+    actions = client.app[ACTIONS_KEY]
+    await do_update_customer(actions, theirs.customer.id, attributes={"secret": "b-only"})
+    await do_update_customer(actions, mine.customer.id, attributes={"plan": "pro"})
+    frame = await live.event("customer.updated")
+    assert frame["data"] == {"customer_ids": [mine.customer.id]}  # no attributes, no name
+    await live.quiet(0.2)
+    assert theirs.customer.id not in str(live.kept) and "b-only" not in str(live.kept)
+    seen = await as_admin.event("customer.updated", customer_ids=[theirs.customer.id])
+    assert seen["data"] == {"customer_ids": [theirs.customer.id]}
+
+    other = await ingest(client, world.inbox_a, sender="three@example.com")
+    record = await do_merge(actions, mine.customer.id, other.customer.id, actor_id=None)
+    merged = await live.event("customer.merged")
+    assert merged["data"] == {"customer_ids": [mine.customer.id, other.customer.id]}
+    await do_undo_merge(actions, record.id)
+    assert (await live.event("customer.unmerged"))["data"] == merged["data"]
 
 
 async def test_resuming_from_beyond_the_replay_buffer_asks_for_a_resync(

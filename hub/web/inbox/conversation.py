@@ -4,6 +4,8 @@ GET /inbox/c/{id}                 the page (marks the conversation read)
 GET /inbox/c/{id}?timeline=customer  the customer's messages from all channels, in one list
 GET /inbox/c/{id}/earlier?cursor=  older messages (a fragment, prepended by inbox.js/htmx)
 GET /inbox/m/{message_id}          one message (a fragment, for a live `message.*` event)
+GET /inbox/c/{id}/sidebar?<page query>  the customer file (a fragment, for a live
+                                   `customer.*` event; the query is the page's own)
 """
 
 from __future__ import annotations
@@ -173,8 +175,19 @@ async def one_message(request: web.Request) -> web.StreamResponse:
     return render(request, "inbox/_message.html", {"view": views[0]})
 
 
+async def sidebar_fragment(request: web.Request) -> web.StreamResponse:
+    """GET /inbox/c/{conversation_id}/sidebar?<the page's query>: the customer file alone."""
+    conversation = await visible_conversation(request, request.match_info["conversation_id"])
+    context = await sidebar_context(request, conversation)
+    query = request.rel_url.raw_query_string  # the page's own: its forms go back there
+    page = f"/inbox/c/{conversation.id}" + (f"?{query}" if query else "")
+    context.update(conversation=conversation, q=read_query(request), return_to=page)
+    return render(request, "inbox/_sidebar.html", context)
+
+
 def add_conversation_routes(app: web.Application) -> None:
     """Register the conversation view and its fragments."""
     app.router.add_get("/inbox/c/{conversation_id}", conversation_page, name="conversation")
     app.router.add_get("/inbox/c/{conversation_id}/earlier", earlier_messages)
+    app.router.add_get("/inbox/c/{conversation_id}/sidebar", sidebar_fragment)
     app.router.add_get("/inbox/m/{message_id}", one_message)

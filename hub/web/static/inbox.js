@@ -194,6 +194,7 @@
   }
 
   function reloadAll() {
+    refreshSidebar();
     if (list && !state.searching) {
       fetchFragment(withParams("/inbox/rows", { current: state.conversationId }))
         .then(function (res) { return res.ok ? res.text() : null; })
@@ -254,6 +255,43 @@
     el.textContent = { connecting: "connecting…", live: "live", offline: "offline, reconnecting…", refused: "disconnected" }[value];
   }
 
+  // --- the customer file ------------------------------------------------------------------
+  // Re-rendered by the server when a customer.* event names the open conversation's customer.
+  // While the agent is typing in it, the refresh waits until focus leaves the sidebar.
+  let sidebarWaiting = false;
+  function refreshSidebar() {
+    const old = byTestId("customer-sidebar");
+    if (!old || !state.conversationId) return;
+    if (old.contains(document.activeElement)) {
+      if (sidebarWaiting) return;
+      sidebarWaiting = true;
+      const later = function () {
+        setTimeout(function () {
+          if (old.contains(document.activeElement)) { old.addEventListener("focusout", later, { once: true }); return; }
+          sidebarWaiting = false;
+          refreshSidebar();
+        }, 0);
+      };
+      old.addEventListener("focusout", later, { once: true });
+      return;
+    }
+    fetchFragment("/inbox/c/" + encodeURIComponent(state.conversationId) + "/sidebar" + window.location.search)
+      .then(function (res) { return res.ok ? res.text() : null; })
+      .then(function (html) {
+        if (html === null) return;
+        const doc = new DOMParser().parseFromString(html, "text/html");
+        const fresh = doc.body.querySelector('[data-testid="customer-sidebar"]');
+        const current = byTestId("customer-sidebar");
+        if (!fresh || !current) return;
+        if (current.contains(document.activeElement)) { refreshSidebar(); return; }
+        const node = document.adoptNode(fresh);
+        activate(node);
+        current.replaceWith(node);
+        state.customerId = node.dataset.customerId || state.customerId; // after a merge
+      })
+      .catch(function () { /* the next event or a resync brings it */ });
+  }
+
   function send(frame) {
     if (state.ws && state.ws.readyState === WebSocket.OPEN) state.ws.send(JSON.stringify(frame));
   }
@@ -269,6 +307,8 @@
       if (data.conversation_id === state.conversationId) showTyping(data);
     } else if (type === "agent.presence") {
       setPresence(data.agent_id, data.state);
+    } else if (type === "customer.updated" || type === "customer.merged" || type === "customer.unmerged") {
+      if ((data.customer_ids || []).indexOf(state.customerId) !== -1) refreshSidebar();
     } else if (type === "note.mention") {
       toast("You were mentioned in a note.", "/inbox/c/" + encodeURIComponent(data.conversation_id));
     }

@@ -61,6 +61,7 @@ async def test_another_teams_conversation_is_403_in_the_pages_and_the_api(
     csrf = await sign_in(client, "a@hub.test")
     assert (await client.get(f"/inbox/c/{cid}")).status == 403
     assert (await client.get(f"/inbox/c/{cid}/earlier")).status == 403
+    assert (await client.get(f"/inbox/c/{cid}/sidebar")).status == 403
     assert (await client.get(f"/inbox/m/{mid}")).status == 403
     assert (await client.get(f"/inbox/c/{cid}/canned?q=")).status == 403
     status, _, _ = await post_form(client, f"/inbox/c/{cid}/reply", csrf, text="hi")

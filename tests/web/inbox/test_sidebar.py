@@ -31,6 +31,25 @@ async def test_the_sidebar_lists_identities_and_past_conversations(
     assert set(past) == {first.conversation.id, second.conversation.id}
 
 
+async def test_the_sidebar_fragment_is_the_pages_customer_file_with_its_return_path(
+    client: TestClient, world: World
+) -> None:
+    found = await ingest(client, world.api_inbox, sender="kari@example.com", name="Kari")
+    await do_update_customer(client.app[ACTIONS_KEY], found.customer.id, attributes={"plan": "pro"})
+    await sign_in(client, "admin@hub.test")
+    cid = found.conversation.id
+    html = await page(client, f"/inbox/c/{cid}/sidebar?view=all&status=open")
+    assert html.count('data-testid="customer-sidebar"') == 1
+    assert f'data-customer-id="{found.customer.id}"' in html
+    assert 'data-testid="attribute-row" data-key="plan"' in html
+    assert "<html" not in html  # a fragment, not a page
+    # the forms in it go back to the conversation page, with the page's own filters
+    back = f"/inbox/c/{cid}?view=all&amp;status=open"
+    assert f'name="return_to" value="{back}"' in html
+    full = await page(client, f"/inbox/c/{cid}?view=all&status=open")
+    assert f'name="return_to" value="{back}"' in full
+
+
 async def test_an_attribute_is_added_edited_and_removed(client: TestClient, world: World) -> None:
     found = await ingest(client, world.api_inbox, sender="kari@example.com")
     cid, customer_id = found.conversation.id, found.customer.id
