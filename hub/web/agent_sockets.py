@@ -15,7 +15,7 @@ from aiohttp import WSCloseCode, web
 
 from hub.actions import ActionContext
 from hub.events import Event, EventType
-from hub.model import Conversation, ConversationFilter
+from hub.model import Conversation, ConversationFilter, Page
 from hub.store.base import Store
 from hub.web.jsonio import dumps
 
@@ -45,6 +45,9 @@ class AgentSockets:
         self._by_agent: dict[str, set[AgentSocket]] = {}
         self._inbox_of: OrderedDict[str, str] = OrderedDict()
         self._encoded: OrderedDict[int, bytes] = OrderedDict()
+        self._customer_seen: OrderedDict[
+            tuple[int, str, tuple[str, ...]], asyncio.Future[Page[Conversation]]
+        ] = OrderedDict()
 
     def __len__(self) -> int:
         return sum(len(tabs) for tabs in self._by_agent.values())
@@ -86,23 +89,36 @@ class AgentSockets:
         return inbox_id
 
     async def customer_visible(
-        self, store: Store, customer_id: str, visible: tuple[str, ...] | None
+        self, store: Store, event_id: int, customer_id: str, visible: tuple[str, ...] | None
     ) -> bool:
-        """Whether an agent who sees these inboxes sees any conversation of the customer."""
+        """Whether an agent who sees these inboxes sees any conversation of the customer.
+
+        Asked once per event and set of inboxes, however many tabs share that set (a
+        visitor leaving an email address publishes `customer.updated`).
+        """
         if visible is None:
             return True
         if not visible:
             return False
-        flt = ConversationFilter(customer_id=customer_id, inbox_ids=visible)
-        return bool((await store.list_conversations(flt, limit=1)).items)
+        key = (event_id, customer_id, visible)
+        asked = self._customer_seen.get(key)
+        if asked is None:  # the tabs' pumps ask at once: they share one query
+            flt = ConversationFilter(customer_id=customer_id, inbox_ids=visible)
+            asked = asyncio.ensure_future(store.list_conversations(flt, limit=1))
+            self._customer_seen[key] = asked
+            if len(self._customer_seen) > ENCODED_CACHE_SIZE:
+                self._customer_seen.popitem(last=False)
+        return bool((await asyncio.shield(asked)).items)
 
     def encode(self, event: Event) -> bytes:
         """The event's frame, encoded once however many sockets send it."""
         frame = self._encoded.get(event.id)
         if frame is None:
             data = event.data
-            if event.type in CUSTOMER_EVENTS:  # only which customers: the tab fetches the
-                data = {"customer_ids": customer_ids(event)}  # file, access-checked, itself
+            # Only which customers: the tab fetches the file, access-checked, itself. A merge
+            # names both, as the kept customer's file does (its undo list shows the other).
+            if event.type in CUSTOMER_EVENTS:
+                data = {"customer_ids": customer_ids(event)}
             frame = dumps(
                 {
                     "type": "event",

@@ -229,7 +229,7 @@ class AgentSocket:
         if event.type in CUSTOMER_EVENTS:
             store = self._ctx.store
             for customer_id in customer_ids(event):
-                if await self._sockets.customer_visible(store, customer_id, self.visible):
+                if await self._sockets.customer_visible(store, event.id, customer_id, self.visible):
                     return True
             return False
         conversation = data.get("conversation")

@@ -230,8 +230,16 @@ async def test_the_customer_file_follows_changes_live_but_never_under_the_agents
     await agent.wait_for_timeout(1_000)
     assert await tier.count() == 0
     assert await key.input_value() == "vip"
-    await agent.locator("[data-testid=message-list]").click()  # focus leaves the sidebar
+    sidebar = agent.locator("[data-testid=customer-sidebar]")
+    assert await sidebar.get_attribute("data-stale") == "true"  # the agent is told
+    await agent.locator("[data-testid=message-list]").click()  # focus leaves the sidebar,
+    await agent.wait_for_timeout(500)  # but the unsaved "vip" still holds the refresh back
+    assert await tier.count() == 0
+    assert await key.input_value() == "vip"
+    await key.fill("")  # the agent gives the edit up
+    await agent.locator("[data-testid=message-list]").click()
     await tier.wait_for(timeout=WAIT_MS)
+    assert await sidebar.get_attribute("data-stale") is None
     assert await agent.evaluate("() => window.__samePage === true")
     # the refreshed forms still post, with the page's own filters to come back to
     back = agent.locator("[data-testid=customer-sidebar] input[name=return_to]").first

@@ -22,7 +22,7 @@ from hub.actions import (
 )
 from hub.config import HubConfig
 from hub.events import EventType
-from hub.keys import ACTIONS_KEY, BUS_KEY
+from hub.keys import ACTIONS_KEY, BUS_KEY, STORE_KEY
 from hub.presence import PresenceState
 from hub.web.agent_ws import FORWARDED, VISIBILITY_CHANGES, YIELD_EVERY
 from tests.conftest import World
@@ -307,6 +307,27 @@ async def test_customer_changes_arrive_as_ids_only_where_the_customer_is_visible
     assert merged["data"] == {"customer_ids": [mine.customer.id, other.customer.id]}
     await do_undo_merge(actions, record.id)
     assert (await live.event("customer.unmerged"))["data"] == merged["data"]
+
+
+async def test_tabs_sharing_inboxes_ask_the_store_once_per_customer_event(
+    client: TestClient, world: World, agent_a: Tabs, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    tabs = [await agent_a.open() for _ in range(3)]
+    mine = await ingest(client, world.inbox_a, sender="one@example.com")
+    store = client.app[STORE_KEY]
+    asked: list[object] = []
+    original = store.list_conversations
+
+    async def counting(flt: Any, **kwargs: Any) -> Any:
+        if flt.customer_id is not None:
+            asked.append(flt)
+        return await original(flt, **kwargs)
+
+    monkeypatch.setattr(store, "list_conversations", counting)
+    await do_update_customer(client.app[ACTIONS_KEY], mine.customer.id, tags=["vip"])
+    for tab in tabs:
+        await tab.event("customer.updated", customer_ids=[mine.customer.id])
+    assert len(asked) == 1
 
 
 async def test_resuming_from_beyond_the_replay_buffer_asks_for_a_resync(

@@ -24,7 +24,7 @@
 //   controls; status-form, status-select, snooze-preset, snooze-until, status-submit;
 //   priority-select, priority-submit; assign-agent, assign-team, assign-submit;
 //   conversation-tag (data-tag), tag-remove, tag-input, tag-add
-//   customer-sidebar (data-customer-id), customer-name, identity (data-kind), attribute-row
+//   customer-sidebar (data-customer-id, data-stale while an edit holds back a refresh), customer-name, identity (data-kind), attribute-row
 //   (data-key), attribute-edit, attribute-save, attribute-remove, attribute-key,
 //   attribute-value, attribute-add, customer-tag, customer-tag-remove, customer-tag-input,
 //   customer-tag-add, past-conversation, merge-search, merge-find, merge-results,
@@ -257,33 +257,53 @@
 
   // --- the customer file ------------------------------------------------------------------
   // Re-rendered by the server when a customer.* event names the open conversation's customer.
-  // While the agent is typing in it, the refresh waits until focus leaves the sidebar.
+  // While the agent is working in it (focus inside, or an edit not yet saved) the refresh
+  // waits, and the sidebar is marked stale until the edit is saved or cleared.
   let sidebarWaiting = false;
+  let sidebarSeq = 0; // the latest fetch wins, whatever order the responses come back in
+
+  function edited(input) {
+    if (input.type === "hidden") return false;
+    if (input.type === "checkbox" || input.type === "radio") return input.checked !== input.defaultChecked;
+    if (input.tagName === "SELECT") return Array.from(input.options).some(function (o) { return o.selected !== o.defaultSelected; });
+    return input.value !== input.defaultValue;
+  }
+
+  function sidebarBusy(el) {
+    return el.contains(document.activeElement) || Array.from(el.querySelectorAll("input, textarea, select")).some(edited);
+  }
+
+  function refreshWhenIdle(el) {
+    el.dataset.stale = "true";
+    if (sidebarWaiting) return;
+    sidebarWaiting = true;
+    const check = function () {
+      setTimeout(function () {
+        if (el.isConnected && sidebarBusy(el)) return;
+        el.removeEventListener("focusout", check);
+        el.removeEventListener("input", check);
+        sidebarWaiting = false;
+        if (el.isConnected) refreshSidebar();
+      }, 0);
+    };
+    el.addEventListener("focusout", check);
+    el.addEventListener("input", check);
+  }
+
   function refreshSidebar() {
     const old = byTestId("customer-sidebar");
     if (!old || !state.conversationId) return;
-    if (old.contains(document.activeElement)) {
-      if (sidebarWaiting) return;
-      sidebarWaiting = true;
-      const later = function () {
-        setTimeout(function () {
-          if (old.contains(document.activeElement)) { old.addEventListener("focusout", later, { once: true }); return; }
-          sidebarWaiting = false;
-          refreshSidebar();
-        }, 0);
-      };
-      old.addEventListener("focusout", later, { once: true });
-      return;
-    }
+    if (sidebarBusy(old)) { refreshWhenIdle(old); return; }
+    const seq = ++sidebarSeq;
     fetchFragment("/inbox/c/" + encodeURIComponent(state.conversationId) + "/sidebar" + window.location.search)
       .then(function (res) { return res.ok ? res.text() : null; })
       .then(function (html) {
-        if (html === null) return;
+        if (html === null || seq !== sidebarSeq) return; // a later refresh is on its way
         const doc = new DOMParser().parseFromString(html, "text/html");
         const fresh = doc.body.querySelector('[data-testid="customer-sidebar"]');
         const current = byTestId("customer-sidebar");
         if (!fresh || !current) return;
-        if (current.contains(document.activeElement)) { refreshSidebar(); return; }
+        if (sidebarBusy(current)) { refreshWhenIdle(current); return; } // began editing meanwhile
         const node = document.adoptNode(fresh);
         activate(node);
         current.replaceWith(node);
