@@ -59,6 +59,7 @@ from bench.common import Stats, print_table, verdict
 
 TARGET_KB, TARGET_P99_MS, RATE = 25.0, 20.0, 1_000
 CLIENTS = 4
+CONNECT_CONCURRENCY = 100  # handshakes each client process keeps in flight at once
 WS_PATH = "/api/v1/webchat/ws"
 CLIENT = str(Path(__file__).resolve().parent / "webchat_client.py")
 AGENT = str(Path(__file__).resolve().parent / "webchat_agent.py")
@@ -130,7 +131,8 @@ def _serve(kind: str, db: str) -> None:
 
 
 async def _echo(request: Any) -> Any:
-    """The baseline: answer each frame at once (hello -> welcome, message -> ack)."""
+    """The baseline: answer each frame at once (hello -> welcome, resume -> history,
+    message -> ack)."""
     from aiohttp import WSMsgType, web
 
     ws = web.WebSocketResponse()
@@ -140,6 +142,8 @@ async def _echo(request: Any) -> Any:
             frame = orjson.loads(msg.data)
             if frame.get("type") == "hello":
                 await ws.send_bytes(b'{"type":"welcome"}')
+            elif frame.get("type") == "resume":
+                await ws.send_str('{"type":"history","messages":[]}')
             else:
                 answer = {"type": "ack", "client_id": frame.get("client_id")}
                 await ws.send_str(orjson.dumps(answer).decode())
@@ -347,8 +351,10 @@ class Result:
     failed: int
     kb_per_conn: float
     kb_per_conn_after: float
+    kb_per_conn_storm: float  # after the storm: old and new sockets overlapped for a while
     first: Phase  # every visitor's first message: a new customer and conversation
     chat: Phase  # messages in ongoing conversations
+    storm: Phase  # every widget reconnecting at once: hello with its token, then resume
     connect_seconds: float
     census: dict[str, int] | None = None  # tracked objects at the end (hub only)
 
@@ -402,14 +408,18 @@ def run(kind: str, db: str, connections: int, seconds: float, gc_policy: str = "
         time.sleep(1.0)  # let the server settle (handshake buffers freed)
         held_kb = rss_kb(pid) - base
         phases = []
-        for _ in range(2):
+        after_kb = 0
+        for n in range(3):  # first messages, the chat, the reconnect storm
+            if n == 2:  # the memory figure after traffic: before the storm churns sockets
+                time.sleep(0.5)
+                after_kb = rss_kb(pid) - base
             if hub:
                 _get_json(port, "/api/_bench/gc")  # reset: count this phase's collections
             for c in clients:
                 c.tell("go")
             reports = [c.line() for c in clients]
             seen = None
-            if agent is not None:
+            if agent is not None and n < 2:
                 agent.tell(f"report {sum(len(r['stamps']) for r in reports)}")
                 seen = agent.line()
             phase = Phase.of(reports, seen)
@@ -417,7 +427,7 @@ def run(kind: str, db: str, connections: int, seconds: float, gc_policy: str = "
                 phase.gc = _get_json(port, "/api/_bench/gc")
             phases.append(phase)
         time.sleep(0.5)
-        after_kb = rss_kb(pid) - base
+        storm_kb = rss_kb(pid) - base
         found = _get_json(port, "/api/_bench/gc?census=1")["census"] if hub else None
         for c in clients:
             c.tell("quit")
@@ -428,8 +438,10 @@ def run(kind: str, db: str, connections: int, seconds: float, gc_policy: str = "
             failed=sum(r["failed"] for r in ready),
             kb_per_conn=held_kb / max(held, 1),
             kb_per_conn_after=after_kb / max(held, 1),
+            kb_per_conn_storm=storm_kb / max(held, 1),
             first=phases[0],
             chat=phases[1],
+            storm=phases[2],
             connect_seconds=connect_seconds,
             census=found,
         )
@@ -453,8 +465,8 @@ def store_floor(db: str, visitors: int, seconds: float) -> dict[str, Phase]:
 
 
 def _gc_rows(label: str, r: Result) -> list[list[str]]:
-    return [[f"  server GC during {name} ({label})", phase.gc_cell(), "", "", ""]
-            for name, phase in (("chat", r.chat), ("first", r.first))]  # fmt: skip
+    phases = (("chat", r.chat), ("first", r.first), ("storm", r.storm))
+    return [[f"  server GC during {name} ({label})", p.gc_cell(), "", "", ""] for name, p in phases]
 
 
 def main() -> None:
@@ -505,6 +517,11 @@ def main() -> None:
         ["", "", f"store floor {floor['first'].cell()}", "", ""],
         ["first message -> agent /ws (message.created)", hub.first.delivery_cell(),
          "the ack above (same messages)", target, hub.first.delivery_result()],
+        [f"reconnect storm: all {hub.connections:,} widgets at once, "
+         f"{CLIENTS * CONNECT_CONCURRENCY} in flight",
+         f"{hub.storm.cell()}; RSS {hub.kb_per_conn_storm:.1f} KB/conn after",
+         f"trivial ws {echo.storm.cell()}", "no target (ANCHORS 9)",
+         "MISS (lost or errors)" if hub.storm.lost or hub.storm.errors else "all resumed"],
         *_gc_rows("shipped GC", hub),
     ]  # fmt: skip
     if alt is not None:
@@ -525,7 +542,8 @@ def main() -> None:
     title = "Web chat: widget connections held by one hub process, ack and agent delivery latency"
     print_table(title, ["what", "measured", "baseline (same run)", "target", "result"], rows)
     for name, r in (("hub", hub), ("trivial ws", echo), *([("gc policy", alt)] if alt else [])):
-        problems = {"connect failed": r.failed, "lost acks": r.first.lost + r.chat.lost}
+        problems = {"connect failed": r.failed, "lost acks": r.first.lost + r.chat.lost,
+                    "storm failed": r.storm.lost}  # fmt: skip
         if r is not echo:
             problems["agent resyncs"] = r.first.resyncs + r.chat.resyncs
         print(f"\n  {name}: {r.connections:,} connections opened in {r.connect_seconds:.1f} s "

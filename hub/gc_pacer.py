@@ -20,7 +20,10 @@ since the last one, and at least `full_every` seconds after it; and in any case 
 `full_at_most` seconds, so cyclic garbage is never kept longer than that. Growth is counted
 in memory blocks (`sys.getallocatedblocks`, so garbage piling up in the oldest generation
 counts; a block is one object, whatever its size, so a few large garbage buffers move it
-little: the time cap covers them). While the pacer runs, CPython's automatic full
+little: the time cap covers them). Short of that cap, a full collection also waits until
+the loop has been quiet for half a second (ten ticks in a row woke on time, and the loop
+thread used under 60% of a core): in a storm of reconnecting widgets one stopped the loop
+818 ms. While the pacer runs, CPython's automatic full
 collection is off (its count grows with every generation-1 run); the automatic young
 collections stay on as a backstop for bursts that allocate a lot between two ticks.
 """
@@ -44,6 +47,9 @@ YOUNG_TICKS = 4  # generation 1 with every 4th tick: 0.2 s
 GROWTH = 0.25
 FULL_EVERY = 30.0
 FULL_AT_MOST = 900.0
+QUIET_LATE = 0.005  # a tick waking later than this finds the loop busy,
+QUIET_CPU = 0.6  # and so does one after the loop thread used more of a core than this
+QUIET_TICKS = 10  # a full collection waits for this many quiet ticks in a row (0.5 s)
 FLOOR = 1_000_000  # memory blocks: below this a heap is small, and growth counts from here
 NO_AUTOMATIC_FULL = 2**31 - 1
 
@@ -72,6 +78,7 @@ class GcPacer:
         self.after_full = blocks()  # the heap as the last full collection (or start) left it
         self.last_full = clock()
         self.ticks = 0
+        self.quiet_ticks = QUIET_TICKS  # ticks in a row that woke on time
         self.runs = [0, 0, 0]  # collections the pacer ran, per generation
         self._task: asyncio.Task[None] | None = None
         self._full_threshold: int | None = None
@@ -80,13 +87,18 @@ class GcPacer:
         since = self.clock() - self.last_full
         if since >= self.full_at_most:
             return True
-        if since < self.full_every:  # the clock first: counting blocks walks the pools
-            return False
+        if since < self.full_every or self.quiet_ticks < QUIET_TICKS:
+            return False  # the clock and the loop first: counting blocks walks the pools
         return self.blocks() > (1 + self.growth) * max(self.after_full, self.floor)
 
-    def tick(self) -> None:
-        """One step: generation 0, or 0 and 1 every `young_ticks`; a full run when due."""
+    def tick(self, *, quiet: bool = True) -> None:
+        """One step: generation 0, or 0 and 1 every `young_ticks`; a full run when due.
+
+        `quiet`: the loop is not busy (`run` measures it: the tick woke on time, and the loop
+        thread did not use most of a core since the last one).
+        """
         self.ticks += 1
+        self.quiet_ticks = self.quiet_ticks + 1 if quiet else 0
         if self.ticks % self.young_ticks:
             self.collect(0)
         elif self.full_due():
@@ -101,10 +113,14 @@ class GcPacer:
         self.runs[generation] += 1
 
     async def run(self) -> None:
+        loop = asyncio.get_running_loop()
         while True:
+            asleep, cpu = loop.time(), time.thread_time()
             await asyncio.sleep(self.period)
+            took = loop.time() - asleep
+            busy = (time.thread_time() - cpu) / took  # the loop thread's share of a core
             try:
-                self.tick()
+                self.tick(quiet=took - self.period < QUIET_LATE and busy < QUIET_CPU)
             except Exception:  # the clock or the block count: never stop collecting for good
                 log.exception("gc pacer tick failed")
 

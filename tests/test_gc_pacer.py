@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import gc
+import time
 import weakref
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -13,7 +14,7 @@ import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestClient
 
-from hub.gc_pacer import NO_AUTOMATIC_FULL, PACER_KEY, GcPacer, pace_gc
+from hub.gc_pacer import NO_AUTOMATIC_FULL, PACER_KEY, QUIET_TICKS, GcPacer, pace_gc
 
 
 class Node:
@@ -110,6 +111,42 @@ def test_a_full_collection_runs_after_full_at_most_whatever_the_heap(manual_gc: 
     clock.now += 1
     pacer.tick()
     assert old() is None and pacer.runs == [0, 1, 1]
+
+
+def test_a_full_collection_waits_for_a_quiet_loop_but_not_past_full_at_most(
+    manual_gc: None,
+) -> None:
+    clock, blocks = Clock(), [2_000_000]
+    pacer = GcPacer(clock=clock, blocks=lambda: blocks[0], young_ticks=1, full_at_most=900.0)
+    clock.now += 60
+    blocks[0] = 3_000_000  # grown by half: due, but the loop is busy
+    pacer.tick(quiet=False)
+    for _ in range(QUIET_TICKS - 1):
+        pacer.tick()
+    assert pacer.runs[2] == 0  # not yet quiet for long enough
+    pacer.tick()
+    assert pacer.runs[2] == 1
+
+    old = cycle_in(2)
+    clock.now += 900  # the cap: busy or not
+    pacer.tick(quiet=False)
+    assert old() is None and pacer.runs[2] == 2
+
+
+async def test_a_tick_that_wakes_late_counts_the_loop_as_busy() -> None:
+    pacer = GcPacer(period=0.01)
+    pacer.start()
+    try:
+        while pacer.ticks < 3:  # noqa: ASYNC110 (the pacer's own counter)
+            await asyncio.sleep(0.01)
+        assert pacer.quiet_ticks >= QUIET_TICKS
+        ticks = pacer.ticks
+        time.sleep(0.05)  # noqa: ASYNC251 - the loop is busy: the next tick wakes late
+        while pacer.ticks == ticks:  # noqa: ASYNC110
+            await asyncio.sleep(0.001)
+        assert pacer.quiet_ticks < QUIET_TICKS
+    finally:
+        await pacer.stop()
 
 
 def test_a_small_heap_counts_its_growth_from_the_floor(manual_gc: None) -> None:
