@@ -157,7 +157,8 @@ async def _client(
             storm_errors[type(r).__name__] = storm_errors.get(type(r).__name__, 0) + 1
     report = {"latencies": [r for r in back if isinstance(r, float)], "sent": len(sockets),
               "lost": sum(storm_errors.values()), "errors": storm_errors,
-              "rate": len(sockets) / took, "stamps": {}}  # fmt: skip
+              "rate": (len(sockets) - sum(storm_errors.values())) / took,
+              "stamps": {}}  # fmt: skip
     print(json.dumps(report), flush=True)
     await loop.run_in_executor(None, sys.stdin.readline)  # "quit"
     await asyncio.gather(*(c.ws.close() for c in sockets), return_exceptions=True)

@@ -8,6 +8,7 @@ event's encoded frame, so an event goes through JSON once however many tabs rece
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections import OrderedDict
 from typing import TYPE_CHECKING, Any
 
@@ -25,6 +26,8 @@ if TYPE_CHECKING:
 CUSTOMER_EVENTS = frozenset(
     {EventType.CUSTOMER_UPDATED, EventType.CUSTOMER_MERGED, EventType.CUSTOMER_UNMERGED}
 )
+log = logging.getLogger(__name__)
+
 INBOX_CACHE_SIZE = 100_000  # conversation id → inbox id (it never changes)
 ENCODED_CACHE_SIZE = 256
 
@@ -94,7 +97,8 @@ class AgentSockets:
         """Whether an agent who sees these inboxes sees any conversation of the customer.
 
         Asked once per event and set of inboxes, however many tabs share that set (a
-        visitor leaving an email address publishes `customer.updated`).
+        visitor leaving an email address publishes `customer.updated`). If the store fails,
+        the answer is no: the tab misses one sidebar refresh.
         """
         if visible is None:
             return True
@@ -108,7 +112,13 @@ class AgentSockets:
             self._customer_seen[key] = asked
             if len(self._customer_seen) > ENCODED_CACHE_SIZE:
                 self._customer_seen.popitem(last=False)
-        return bool((await asyncio.shield(asked)).items)
+        try:
+            return bool((await asyncio.shield(asked)).items)
+        except Exception:  # not cached: a replay after the tab reconnects asks again
+            if self._customer_seen.get(key) is asked:
+                del self._customer_seen[key]
+            log.warning("customer %s: visibility lookup failed; event not sent", customer_id)
+            return False  # a missed sidebar refresh, never a closed socket or a leak
 
     def encode(self, event: Event) -> bytes:
         """The event's frame, encoded once however many sockets send it."""

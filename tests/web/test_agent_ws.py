@@ -21,6 +21,7 @@ from hub.actions import (
     do_update_customer,
 )
 from hub.config import HubConfig
+from hub.errors import StoreUnavailable
 from hub.events import EventType
 from hub.keys import ACTIONS_KEY, BUS_KEY, STORE_KEY
 from hub.presence import PresenceState
@@ -328,6 +329,30 @@ async def test_tabs_sharing_inboxes_ask_the_store_once_per_customer_event(
     for tab in tabs:
         await tab.event("customer.updated", customer_ids=[mine.customer.id])
     assert len(asked) == 1
+
+
+async def test_a_failed_customer_lookup_skips_the_event_and_keeps_the_socket(
+    client: TestClient, world: World, agent_a: Tabs, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    live = await agent_a.open()
+    mine = await ingest(client, world.inbox_a, sender="one@example.com")
+    store = client.app[STORE_KEY]
+    original = store.list_conversations
+    failures = [1]
+
+    async def flaky(flt: Any, **kwargs: Any) -> Any:
+        if flt.customer_id is not None and failures[0]:
+            failures[0] -= 1
+            raise StoreUnavailable("the reader is busy")
+        return await original(flt, **kwargs)
+
+    monkeypatch.setattr(store, "list_conversations", flaky)
+    actions = client.app[ACTIONS_KEY]
+    await do_update_customer(actions, mine.customer.id, tags=["first"])
+    await do_update_customer(actions, mine.customer.id, tags=["second"])
+    frame = await live.event("customer.updated")  # the second one: the socket stayed open
+    assert frame["id"] == client.app[BUS_KEY].last_id
+    assert not live.ws.closed
 
 
 async def test_resuming_from_beyond_the_replay_buffer_asks_for_a_resync(
