@@ -179,9 +179,9 @@ async def sidebar_fragment(request: web.Request) -> web.StreamResponse:
     """GET /inbox/c/{conversation_id}/sidebar?<the page's query>: the customer file alone."""
     conversation = await visible_conversation(request, request.match_info["conversation_id"])
     context = await sidebar_context(request, conversation)
-    query = request.rel_url.raw_query_string  # the page's own: its forms go back there
-    page = f"/inbox/c/{conversation.id}" + (f"?{query}" if query else "")
-    context.update(conversation=conversation, q=read_query(request), return_to=page)
+    # the page's own path and query, as the page gives them: its forms go back there
+    page = request.rel_url.with_path(f"/inbox/c/{conversation.id}", keep_query=True)
+    context.update(conversation=conversation, q=read_query(request), return_to=page.path_qs)
     return render(request, "inbox/_sidebar.html", context)
 
 
