@@ -116,23 +116,28 @@ def _operation(route: Route, schemas: dict[str, Any]) -> dict[str, Any]:
         for h in route.headers
     ]
     error = {"content": {"application/json": {"schema": {"$ref": REF.format(model="Error")}}}}
+    success = {
+        "content": {"application/json": {"schema": _response_schema(route.response)}}
+        if route.response
+        else {}
+    }
     op: dict[str, Any] = {
         "operationId": route.handler.__name__,
         "summary": route.summary,
         "tags": [route.tag],
         "parameters": params,
         "responses": {
-            str(route.status): {
-                "description": "success",
-                "content": {"application/json": {"schema": _response_schema(route.response)}}
-                if route.response
-                else {},
-            },
+            str(route.status): {"description": "success", **success},
             "401": {"description": "missing or invalid token", **error},
             "403": {"description": "not allowed", **error},
             "4XX": {"description": "invalid request, with the reason", **error},
         },
     }
+    if route.replay_status is not None:
+        op["responses"][str(route.replay_status)] = {
+            "description": "an idempotent replay: the original answer",
+            **success,
+        }
     if route.body is not None:
         op["requestBody"] = {
             "required": True,

@@ -28,6 +28,7 @@ class Route:
     query: type[BaseModel] | None = None
     response: str | None = None
     status: int = 200
+    replay_status: int | None = None  # an idempotent replay's status (same body schema)
     admin: bool = False
     headers: tuple[str, ...] = ()
 
