@@ -51,7 +51,7 @@ from hub.web.lookups import Lookups
 from hub.web.middleware import error_middleware
 from hub.web.page_guard import page_middleware, security_headers
 from hub.web.pages import add_pages
-from hub.web.ratelimit import LOGIN_LIMITS_KEY, LoginLimits
+from hub.web.ratelimit import LOGIN_THROTTLE_KEY, LoginThrottle
 from hub.web.templating import setup_templates
 
 log = logging.getLogger(__name__)
@@ -171,7 +171,7 @@ def create_app(config: HubConfig) -> web.Application:
         client_max_size=config.server.max_body_bytes,
     )
     app[CONFIG_KEY] = config
-    app[LOGIN_LIMITS_KEY] = LoginLimits.from_config(config.auth)
+    app[LOGIN_THROTTLE_KEY] = LoginThrottle.from_config(config.auth)
     setup_templates(app)  # jinja2 + /static
     app.on_response_prepare.append(security_headers)
     # built now (routes must exist before the app freezes), started in _channels_ctx
