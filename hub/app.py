@@ -46,6 +46,7 @@ from hub.store import create_store
 from hub.store.urls import redact_url
 from hub.web.agent_ws import add_agent_ws
 from hub.web.api import create_api_app
+from hub.web.bad_requests import server_handler_args
 from hub.web.jsonio import json_response
 from hub.web.lookups import Lookups
 from hub.web.middleware import error_middleware
@@ -169,6 +170,7 @@ def create_app(config: HubConfig) -> web.Application:
     app = web.Application(
         middlewares=[error_middleware, page_middleware],
         client_max_size=config.server.max_body_bytes,
+        handler_args=server_handler_args(),  # malformed requests: one warning line, rate-limited
     )
     app[CONFIG_KEY] = config
     app[LOGIN_THROTTLE_KEY] = LoginThrottle.from_config(config.auth)
