@@ -84,18 +84,20 @@ def _not_below_base(value: Any, section: Any) -> str | None:
 
 def _not_below_first_delay(value: Any, section: Any) -> str | None:
     first = section.login_first_delay_seconds
-    return None if value >= first else f"must be >= login_first_delay_seconds ({first}), got {value}"
+    problem = f"must be >= login_first_delay_seconds ({first}), got {value}"
+    return None if value >= first else problem
 
 
 def _not_below_max_delay(value: Any, section: Any) -> str | None:
     # forgetting sooner than the longest delay would hand a patient guesser fresh free tries
     longest = section.login_max_delay_seconds
-    return None if value >= longest else f"must be >= login_max_delay_seconds ({longest}), got {value}"
+    problem = f"must be >= login_max_delay_seconds ({longest}), got {value}"
+    return None if value >= longest else problem
 
 
 # Settings renamed since a release: (section, old name) -> new name; the old TOML key and
 # HUB_* variable still work.
-_RENAMED = {
+_RENAMED: dict[tuple[str, str], str] = {
     ("auth", "login_max_failures"): "login_free_failures",
     ("auth", "login_max_failures_per_ip"): "login_free_failures_per_address",
     ("auth", "login_window_seconds"): "login_forget_after_seconds",
@@ -338,7 +340,7 @@ def _apply_file(path: Path, values: dict[str, dict[str, Any]]) -> None:
             raise ConfigError(name, f"must be a table, got {_toml_type(table)} {table!r}")
         types = setting_types(known[name])
         for old_key, value in table.items():
-            key = _RENAMED.get((name, old_key), old_key)
+            key = _RENAMED.get((name, str(old_key)), str(old_key))
             dotted = f"{name}.{key}"
             if key not in types:
                 if var := _secret_env_for(key, name) or "":

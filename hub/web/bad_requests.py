@@ -40,9 +40,7 @@ class BadRequestLog(logging.LoggerAdapter[logging.Logger]):
         self._last_line: float | None = None
         self._suppressed = 0
 
-    def exception(
-        self, msg: object, *args: object, exc_info: Any = True, **kwargs: Any
-    ) -> None:
+    def exception(self, msg: object, *args: object, exc_info: Any = True, **kwargs: Any) -> None:
         """aiohttp's "Error handling request" call: a parse error is the client's fault."""
         if isinstance(exc_info, HttpProcessingError):
             self._bad_request(exc_info, args)

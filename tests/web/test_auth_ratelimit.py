@@ -93,9 +93,7 @@ def test_an_address_that_has_not_failed_is_never_delayed_by_other_addresses() ->
 
 
 def test_the_account_delay_slows_only_addresses_that_failed_on_that_account() -> None:
-    t = throttle(
-        FakeClock(), login_free_failures_per_account=3, login_max_account_delay_seconds=30
-    )
+    t = throttle(FakeClock(), login_free_failures_per_account=3, login_max_account_delay_seconds=30)
     for n in range(10):
         fail(t, 1, address=f"bot{n}")  # one failure each: no pair or address delay yet
     assert t.retry_after(account="ada", address="bot0") == 30
@@ -247,9 +245,7 @@ async def test_many_failures_from_one_address_delay_that_address_for_any_account
 async def test_behind_a_trusted_proxy_the_forwarded_address_is_counted(
     aiohttp_client: AppClient, make_config: Callable[..., HubConfig]
 ) -> None:
-    config = make_config(
-        HUB_AUTH_LOGIN_FREE_FAILURES_PER_ADDRESS="2", HUB_SERVER_BEHIND_PROXY="1"
-    )
+    config = make_config(HUB_AUTH_LOGIN_FREE_FAILURES_PER_ADDRESS="2", HUB_SERVER_BEHIND_PROXY="1")
     client = await proxied_client(aiohttp_client, config)
     for n in range(2):
         await post_login(client, f"user{n}@hub.test", WRONG, headers=proxied("198.51.100.7"))
