@@ -143,10 +143,12 @@ async def login_submit(request: web.Request) -> web.StreamResponse:
         response = _login_page(request, email=email, next_url=next_url, error=error, status=429)
         response.headers["Retry-After"] = str(wait)
         return response
+    # counted as failed before the slow check and refunded on success, so a burst of
+    # parallel guesses cannot all pass the wait check above before any of them is counted
+    throttle.failed(account=account, address=address)
     agent = await request.config_dict[STORE_KEY].get_agent_by_email(account)
     password_ok = await _password_ok(agent, password)
     if agent is None or not password_ok:
-        throttle.failed(account=account, address=address)
         return _login_page(request, email=email, next_url=next_url, error=BAD_LOGIN, status=401)
     throttle.succeeded(account=account, address=address)
     if not agent.active:

@@ -55,7 +55,7 @@ class BadRequestLog(logging.LoggerAdapter[logging.Logger]):
         remote = args[0] if args else "unknown"
         more = f"; {self._suppressed} more since the last such line" if self._suppressed else ""
         self.logger.warning(
-            "Malformed HTTP request from %s answered 400 (%s)%s",
+            "Malformed HTTP request from %s refused (%s)%s",
             remote,
             type(exc).__name__,
             more,

@@ -2,8 +2,8 @@
 
     throttle = LoginThrottle.from_config(config.auth)         # one per app (LOGIN_THROTTLE_KEY)
     wait = throttle.retry_after(account=email, address=ip)     # whole seconds, or None: may try
-    throttle.failed(account=email, address=ip)                 # after a wrong password
-    throttle.succeeded(account=email, address=ip)              # the right one: that pair restarts
+    throttle.failed(account=email, address=ip)                 # before checking the password
+    throttle.succeeded(account=email, address=ip)              # it was right: refunded, pair reset
 
 Why this shape (OWASP ASVS v4 2.2.1): a lock per account lets anyone who knows an agent's
 email shut them out. Here the delays fall on the addresses that fail:
@@ -96,6 +96,16 @@ class FailureTable(Generic[K]):
         """Count one failure for `key` (re-setting it also restarts its time to live)."""
         self._failures[key] = Failures(count=self.count(key) + 1, last=self.clock())
 
+    def refund(self, key: K) -> None:
+        """Take back one failure of `key` (an attempt counted up front that succeeded)."""
+        entry = self._failures.get(key)
+        if entry is None:
+            return
+        if entry.count <= 1:
+            self.reset(key)
+        else:
+            self._failures[key] = Failures(count=entry.count - 1, last=entry.last)
+
     def reset(self, key: K) -> None:
         """Forget every failure of `key`."""
         self._failures.pop(key, None)
@@ -184,9 +194,11 @@ class LoginThrottle:
         self.by_account.fail(account)
 
     def succeeded(self, *, account: str, address: str) -> None:
-        """The right password: the pair and the account start afresh (the address does not)."""
+        """The right password (after `failed` counted the attempt): the pair and the account
+        start afresh; the address gets back only this attempt's failure."""
         self.by_pair.reset((account, address))
         self.by_account.reset(account)
+        self.by_address.refund(address)
 
     def clear_account(self, account: str) -> None:
         """An admin's reset: the account and every (account, address) pair of it."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 
 from aiohttp.test_utils import TestClient
@@ -9,7 +10,7 @@ from aiohttp.test_utils import TestClient
 from hub.app import create_app
 from hub.config import AuthConfig, HubConfig
 from hub.web.ratelimit import LOGIN_THROTTLE_KEY, DelayPolicy, FailureTable, LoginThrottle
-from tests.web.signin import add_agent, post_login
+from tests.web.signin import add_agent, login_token, post_login
 
 AppClient = Callable[..., object]
 WRONG = "not the password"
@@ -81,7 +82,8 @@ def test_a_success_does_not_clear_the_address_count() -> None:
     t = throttle(FakeClock(), login_free_failures_per_address=3)
     for n in range(3):
         t.failed(account=f"user{n}", address="x")
-    t.succeeded(account="attacker-own-account", address="x")
+    t.failed(account="attacker-own-account", address="x")  # counted before the check...
+    t.succeeded(account="attacker-own-account", address="x")  # ...and only that refunded
     assert t.retry_after(account="ada", address="x") is not None
 
 
@@ -200,6 +202,17 @@ async def test_the_wait_grows_with_each_failure_after_it_ends(
             clock.now += waits[-1]
             assert (await post_login(client, "ghost@hub.test", WRONG)).status == 401
     assert waits == [1, 2, 4]
+
+
+async def test_a_burst_of_parallel_guesses_gets_no_more_than_the_free_failures(
+    client: TestClient,
+) -> None:
+    await add_agent(client, "ada@hub.test")
+    token = await login_token(client)
+    data = {"email": "ada@hub.test", "password": WRONG, "next": "", "csrf_token": token}
+    burst = [client.post("/login", data=data, allow_redirects=False) for _ in range(30)]
+    statuses = sorted(resp.status for resp in await asyncio.gather(*burst))
+    assert statuses == [401] * 5 + [429] * 25
 
 
 async def test_while_delayed_even_the_right_password_from_that_address_waits(

@@ -54,8 +54,8 @@ def test_after_the_interval_one_line_counts_the_suppressed_ones(
     log.exception("Error handling request from %s", "192.0.2.1", exc_info=BadHttpMessage("x"))
     lines = [r.getMessage() for r in caplog.records]
     assert lines == [
-        "Malformed HTTP request from 192.0.2.1 answered 400 (LineTooLong)",
-        "Malformed HTTP request from 192.0.2.1 answered 400 (BadHttpMessage); "
+        "Malformed HTTP request from 192.0.2.1 refused (LineTooLong)",
+        "Malformed HTTP request from 192.0.2.1 refused (BadHttpMessage); "
         "4 more since the last such line",
     ]
 
