@@ -200,6 +200,10 @@ class LoginThrottle:
         self.by_account.reset(account)
         self.by_address.refund(address)
 
+    def clear_pair(self, *, account: str, address: str) -> None:
+        """An admin's reset of one account at one address."""
+        self.by_pair.reset((account, address))
+
     def clear_account(self, account: str) -> None:
         """An admin's reset: the account and every (account, address) pair of it."""
         self.by_account.reset(account)

@@ -95,3 +95,16 @@ async def test_agents_may_not_see_or_clear_throttling(client: TestClient) -> Non
     assert (await client.get(PAGE, allow_redirects=False)).status == 403
     data = {"account": "ada@hub.test", "csrf_token": csrf}
     assert (await client.post(f"{PAGE}/clear", data=data, allow_redirects=False)).status == 403
+
+
+async def test_clearing_a_pair_keeps_the_address_count(
+    aiohttp_client: AppClient, make_config: Callable[..., HubConfig]
+) -> None:
+    client = await proxied_hub(aiohttp_client, make_config)
+    await fail_from_attacker(client, 3)
+    csrf = await sign_in(client, "root@hub.test")
+    data = {"account": "ada@hub.test", "address": "203.0.113.9", "csrf_token": csrf}
+    assert (await client.post(f"{PAGE}/clear", data=data, allow_redirects=False)).status == 303
+    page = await (await client.get(PAGE)).text()
+    assert "<td>account+address</td>" not in page
+    assert "<td>address</td>" in page

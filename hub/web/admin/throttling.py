@@ -38,7 +38,7 @@ async def clear_throttled(request: web.Request) -> web.StreamResponse:
     account, address = form.get("account").strip(), form.get("address").strip()
     throttle = request.config_dict[LOGIN_THROTTLE_KEY]
     if account and address:
-        throttle.by_pair.reset((account, address))
+        throttle.clear_pair(account=account, address=address)
         message = f"Cleared the failures of {account} from {address}."
     elif account:
         throttle.clear_account(account)
