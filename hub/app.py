@@ -46,12 +46,13 @@ from hub.store import create_store
 from hub.store.urls import redact_url
 from hub.web.agent_ws import add_agent_ws
 from hub.web.api import create_api_app
+from hub.web.bad_requests import server_handler_args
 from hub.web.jsonio import json_response
 from hub.web.lookups import Lookups
 from hub.web.middleware import error_middleware
 from hub.web.page_guard import page_middleware, security_headers
 from hub.web.pages import add_pages
-from hub.web.ratelimit import LOGIN_LIMITS_KEY, LoginLimits
+from hub.web.ratelimit import LOGIN_THROTTLE_KEY, LoginThrottle
 from hub.web.templating import setup_templates
 
 log = logging.getLogger(__name__)
@@ -169,9 +170,10 @@ def create_app(config: HubConfig) -> web.Application:
     app = web.Application(
         middlewares=[error_middleware, page_middleware],
         client_max_size=config.server.max_body_bytes,
+        handler_args=server_handler_args(),  # malformed requests: one warning line, rate-limited
     )
     app[CONFIG_KEY] = config
-    app[LOGIN_LIMITS_KEY] = LoginLimits.from_config(config.auth)
+    app[LOGIN_THROTTLE_KEY] = LoginThrottle.from_config(config.auth)
     setup_templates(app)  # jinja2 + /static
     app.on_response_prepare.append(security_headers)
     # built now (routes must exist before the app freezes), started in _channels_ctx

@@ -82,6 +82,28 @@ def _not_below_base(value: Any, section: Any) -> str | None:
     return None if value >= base else f"must be >= base_delay_seconds ({base}), got {value}"
 
 
+def _not_below_first_delay(value: Any, section: Any) -> str | None:
+    first = section.login_first_delay_seconds
+    problem = f"must be >= login_first_delay_seconds ({first}), got {value}"
+    return None if value >= first else problem
+
+
+def _not_below_max_delay(value: Any, section: Any) -> str | None:
+    # forgetting sooner than the longest delay would hand a patient guesser fresh free tries
+    longest = section.login_max_delay_seconds
+    problem = f"must be >= login_max_delay_seconds ({longest}), got {value}"
+    return None if value >= longest else problem
+
+
+# Settings renamed since a release: (section, old name) -> new name; the old TOML key and
+# HUB_* variable still work.
+_RENAMED: dict[tuple[str, str], str] = {
+    ("auth", "login_max_failures"): "login_free_failures",
+    ("auth", "login_max_failures_per_ip"): "login_free_failures_per_address",
+    ("auth", "login_window_seconds"): "login_forget_after_seconds",
+}
+
+
 @dataclass(frozen=True, kw_only=True, slots=True)
 class ServerConfig:
     """HTTP server: bind address, public URL and request limits."""
@@ -152,13 +174,18 @@ class PresenceConfig:
 
 @dataclass(frozen=True, kw_only=True, slots=True)
 class AuthConfig:
-    """Agent sign-in: session lifetime, idle timeout and the login rate limit."""
+    """Agent sign-in: session lifetime, idle timeout and sign-in throttling."""
 
     session_lifetime_seconds: int = _setting(604_800, _between(60))
     session_idle_seconds: int = _setting(28_800, _between(60))
-    login_max_failures: int = _setting(5, _between(1))
-    login_max_failures_per_ip: int = _setting(20, _between(1))
-    login_window_seconds: int = _setting(900, _between(1))
+    # throttling (hub/web/ratelimit.py): free failures, then a delay doubling per failure
+    login_free_failures: int = _setting(5, _between(1))  # per account and address
+    login_free_failures_per_address: int = _setting(20, _between(1))
+    login_free_failures_per_account: int = _setting(10, _between(1))
+    login_first_delay_seconds: float = _setting(1.0, _between(0.001, 3600))
+    login_max_delay_seconds: int = _setting(900, _between(1, 86_400), _not_below_first_delay)
+    login_max_account_delay_seconds: int = _setting(30, _between(0, 3600))  # 0: none
+    login_forget_after_seconds: int = _setting(86_400, _between(1), _not_below_max_delay)
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -312,7 +339,8 @@ def _apply_file(path: Path, values: dict[str, dict[str, Any]]) -> None:
         if not isinstance(table, dict):
             raise ConfigError(name, f"must be a table, got {_toml_type(table)} {table!r}")
         types = setting_types(known[name])
-        for key, value in table.items():
+        for old_key, value in table.items():
+            key = _RENAMED.get((name, str(old_key)), str(old_key))
             dotted = f"{name}.{key}"
             if key not in types:
                 if var := _secret_env_for(key, name) or "":
@@ -323,10 +351,14 @@ def _apply_file(path: Path, values: dict[str, dict[str, Any]]) -> None:
 
 def _apply_env(env: Mapping[str, str], values: dict[str, dict[str, Any]]) -> None:
     """Merge HUB_<SECTION>_<FIELD> variables into `values`; other HUB_* variables are ignored."""
+    for (section, old_name), name in _RENAMED.items():
+        if (var := env_name(section, old_name)) in env:
+            kind = setting_types(sections()[section])[name]
+            values[section][name] = _from_env(var, env[var], kind)
     for section, cls in sections().items():
         for name, kind in setting_types(cls).items():
             var = env_name(section, name)
-            if var in env:
+            if var in env:  # the new name wins over the old one
                 values[section][name] = _from_env(var, env[var], kind)
 
 

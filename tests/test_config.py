@@ -276,3 +276,25 @@ def test_sqlite_path_maps_url_to_path(url: str, path: str) -> None:
 def test_sqlite_path_rejects_malformed_url(url: str) -> None:
     with pytest.raises(ConfigError):
         sqlite_path(url)
+
+
+def test_renamed_sign_in_settings_still_work_under_their_old_toml_names(tmp_path: Path) -> None:
+    text = "[auth]\nlogin_max_failures = 7\nlogin_max_failures_per_ip = 30\n"
+    config = load_config([write(tmp_path, text + "login_window_seconds = 3600\n")], env={})
+    assert config.auth.login_free_failures == 7
+    assert config.auth.login_free_failures_per_address == 30
+    assert config.auth.login_forget_after_seconds == 3600
+
+
+def test_renamed_sign_in_settings_still_work_under_their_old_env_names() -> None:
+    env = {"HUB_AUTH_LOGIN_MAX_FAILURES": "8", "HUB_AUTH_LOGIN_MAX_FAILURES_PER_IP": "40"}
+    config = load_config(env=env)
+    assert config.auth.login_free_failures == 8
+    assert config.auth.login_free_failures_per_address == 40
+
+
+def test_forgetting_sign_in_failures_before_the_longest_delay_is_rejected() -> None:
+    env = {"HUB_AUTH_LOGIN_MAX_DELAY_SECONDS": "900", "HUB_AUTH_LOGIN_FORGET_AFTER_SECONDS": "60"}
+    with pytest.raises(ConfigError) as info:
+        load_config(env=env)
+    assert info.value.key == "auth.login_forget_after_seconds"

@@ -4,10 +4,11 @@
 
 A failed sign-in says the same thing whether the email is unknown or the password is
 wrong (no account enumeration), and costs the same time (a dummy hash is checked).
-After `auth.login_max_failures` failures per account, or `login_max_failures_per_ip`
-per client address, within `auth.login_window_seconds`, sign-ins answer 429 with
-Retry-After until the window moves on. `api_session_agent` lets /api accept the session
-cookie too (with the CSRF header on unsafe methods), for the pages' own fetch calls.
+Failures are throttled per account and address, per address and (softly) per account
+with growing delays (hub/web/ratelimit.py); while a delay runs, the form answers 429 with
+an honest Retry-After and the password is not even checked. The right password from an
+address that has not failed always signs in. `api_session_agent` lets /api accept the
+session cookie too (with the CSRF header on unsafe methods), for the pages' own fetch calls.
 """
 
 from __future__ import annotations
@@ -32,7 +33,7 @@ from hub.web.csrf import (
     set_login_csrf_cookie,
 )
 from hub.web.page_guard import checks_own_csrf, public
-from hub.web.ratelimit import LOGIN_LIMITS_KEY
+from hub.web.ratelimit import LOGIN_THROTTLE_KEY
 from hub.web.sessions import (
     SESSION_COOKIE,
     SESSION_KEY,
@@ -90,6 +91,14 @@ async def _password_ok(agent: Agent | None, password: str) -> bool:
     return ok and stored is not None
 
 
+def _duration(seconds: int) -> str:
+    """'1 second', '40 seconds', '3 minutes': the wait as a person reads it."""
+    if seconds < 60:
+        return f"{seconds} second" + ("s" if seconds != 1 else "")
+    minutes = math.ceil(seconds / 60)
+    return f"{minutes} minute" + ("s" if minutes != 1 else "")
+
+
 def _login_page(
     request: web.Request,
     *,
@@ -126,27 +135,22 @@ async def login_submit(request: web.Request) -> web.StreamResponse:
     email = str(form.get("email", ""))[:MAX_FIELD]
     password = str(form.get("password", ""))[:MAX_FIELD]
     next_url = safe_next(str(form.get("next", "")))
-    limits = request.config_dict[LOGIN_LIMITS_KEY]
-    ip, account = client_ip(request), account_key(email)
-    wait = limits.retry_after(ip=ip, account=account)
+    throttle = request.config_dict[LOGIN_THROTTLE_KEY]
+    address, account = client_ip(request), account_key(email)
+    wait = throttle.retry_after(account=account, address=address)
     if wait is not None:
-        minutes = max(1, math.ceil(wait / 60))
-        response = _login_page(
-            request,
-            email=email,
-            next_url=next_url,
-            error=f"Too many failed sign-in attempts. Try again in {minutes} minute"
-            + ("s." if minutes > 1 else "."),
-            status=429,
-        )
+        error = f"Too many failed sign-in attempts. Try again in {_duration(wait)}."
+        response = _login_page(request, email=email, next_url=next_url, error=error, status=429)
         response.headers["Retry-After"] = str(wait)
         return response
+    # counted as failed before the slow check and refunded on success, so a burst of
+    # parallel guesses cannot all pass the wait check above before any of them is counted
+    throttle.failed(account=account, address=address)
     agent = await request.config_dict[STORE_KEY].get_agent_by_email(account)
     password_ok = await _password_ok(agent, password)
     if agent is None or not password_ok:
-        limits.failed(ip=ip, account=account)
         return _login_page(request, email=email, next_url=next_url, error=BAD_LOGIN, status=401)
-    limits.succeeded(account=account)
+    throttle.succeeded(account=account, address=address)
     if not agent.active:
         message = "This account is deactivated. Ask an administrator to reactivate it."
         return _login_page(request, email=email, next_url=next_url, error=message, status=403)

@@ -1,15 +1,16 @@
-"""The sign-in rate limit: per account and per address, 429 with Retry-After."""
+"""Sign-in throttling: growing delays per account+address and per address, never a lock-out."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 
 from aiohttp.test_utils import TestClient
 
 from hub.app import create_app
-from hub.config import HubConfig
-from hub.web.ratelimit import FailureLimiter
-from tests.web.signin import add_agent, post_login
+from hub.config import AuthConfig, HubConfig
+from hub.web.ratelimit import LOGIN_THROTTLE_KEY, DelayPolicy, FailureTable, LoginThrottle
+from tests.web.signin import add_agent, login_token, post_login
 
 AppClient = Callable[..., object]
 WRONG = "not the password"
@@ -23,54 +24,198 @@ class FakeClock:
         return self.now
 
 
+def throttle(clock: FakeClock, **settings: int | float) -> LoginThrottle:
+    return LoginThrottle.from_config(AuthConfig(**settings), clock=clock)  # type: ignore[arg-type]
+
+
+def fail(t: LoginThrottle, times: int, *, account: str = "ada", address: str = "x") -> None:
+    for _ in range(times):
+        t.failed(account=account, address=address)
+
+
 # --- the limiter itself ---------------------------------------------------------------
 
 
-def test_limiter_allows_until_the_budget_is_spent() -> None:
-    limiter = FailureLimiter(3, 60, clock=FakeClock())
-    for _ in range(2):
-        limiter.fail("k")
-        assert limiter.retry_after("k") is None
-    limiter.fail("k")
-    assert limiter.retry_after("k") == 60
+def test_delay_is_free_then_doubles_per_failure_up_to_the_cap() -> None:
+    policy = DelayPolicy(free_failures=3, first_delay=1.0, max_delay=10.0)
+    assert [policy.delay(n) for n in range(8)] == [0, 0, 0, 1, 2, 4, 8, 10]
 
 
-def test_limiter_frees_the_key_when_the_window_moves_on() -> None:
+def test_a_pair_waits_longer_after_each_failure_past_the_free_ones() -> None:
     clock = FakeClock()
-    limiter = FailureLimiter(2, 60, clock=clock)
-    limiter.fail("k")
-    clock.now += 30
-    limiter.fail("k")
-    assert limiter.retry_after("k") == 30  # the first failure leaves the window in 30 s
-    clock.now += 30
-    assert limiter.retry_after("k") is None
+    t = throttle(clock, login_free_failures=2, login_first_delay_seconds=5)
+    waits = []
+    for _ in range(4):
+        t.failed(account="ada", address="x")
+        waits.append(t.retry_after(account="ada", address="x"))
+        clock.now += 1000  # past any wait, so each failure is a fresh try
+    assert waits == [None, 5, 10, 20]
 
 
-def test_limiter_keys_are_independent_and_reset_clears_one() -> None:
-    limiter = FailureLimiter(1, 60, clock=FakeClock())
-    limiter.fail("a")
-    limiter.fail("b")
-    limiter.reset("a")
-    assert limiter.retry_after("a") is None
-    assert limiter.retry_after("b") is not None
+def test_the_wait_counts_down_from_the_last_failure() -> None:
+    clock = FakeClock()
+    t = throttle(clock, login_free_failures=1, login_first_delay_seconds=10)
+    fail(t, 1)
+    clock.now += 4
+    assert t.retry_after(account="ada", address="x") == 6
+    clock.now += 6
+    assert t.retry_after(account="ada", address="x") is None
+
+
+def test_the_delay_stops_growing_at_the_cap() -> None:
+    clock = FakeClock()
+    t = throttle(clock, login_free_failures=1, login_max_delay_seconds=60)
+    fail(t, 500)
+    assert t.retry_after(account="ada", address="x") == 60
+
+
+def test_a_success_clears_that_pair_but_not_other_addresses() -> None:
+    t = throttle(FakeClock(), login_free_failures=1)
+    fail(t, 3, address="x")
+    fail(t, 3, address="y")
+    t.succeeded(account="ada", address="x")
+    assert t.retry_after(account="ada", address="x") is None
+    assert t.retry_after(account="ada", address="y") is not None
+
+
+def test_a_success_does_not_clear_the_address_count() -> None:
+    t = throttle(FakeClock(), login_free_failures_per_address=3)
+    for n in range(3):
+        t.failed(account=f"user{n}", address="x")
+    t.failed(account="attacker-own-account", address="x")  # counted before the check...
+    t.succeeded(account="attacker-own-account", address="x")  # ...and only that refunded
+    assert t.retry_after(account="ada", address="x") is not None
+
+
+def test_an_address_that_has_not_failed_is_never_delayed_by_other_addresses() -> None:
+    t = throttle(FakeClock())
+    for n in range(200):
+        fail(t, 50, address=f"10.0.{n // 250}.{n % 250}")
+    assert t.retry_after(account="ada", address="192.0.2.1") is None
+
+
+def test_the_account_delay_slows_only_addresses_that_failed_on_that_account() -> None:
+    t = throttle(FakeClock(), login_free_failures_per_account=3, login_max_account_delay_seconds=30)
+    for n in range(10):
+        fail(t, 1, address=f"bot{n}")  # one failure each: no pair or address delay yet
+    assert t.retry_after(account="ada", address="bot0") == 30
+    assert t.retry_after(account="ada", address="fresh") is None
+
+
+def test_an_account_delay_cap_of_zero_turns_it_off() -> None:
+    t = throttle(FakeClock(), login_max_account_delay_seconds=0)
+    for n in range(100):
+        fail(t, 1, address=f"bot{n}")
+    assert t.retry_after(account="ada", address="bot0") is None
+
+
+def test_failures_are_forgotten_after_the_configured_time() -> None:
+    clock = FakeClock()
+    t = throttle(clock, login_max_delay_seconds=60, login_forget_after_seconds=600)
+    fail(t, 10)
+    clock.now += 601
+    t.failed(account="ada", address="x")
+    assert t.by_pair.count(("ada", "x")) == 1
+
+
+def test_a_table_is_bounded_by_dropping_the_least_recently_used_key() -> None:
+    policy = DelayPolicy(free_failures=1, first_delay=1, max_delay=1)
+    table: FailureTable[str] = FailureTable(policy, forget_after=60, clock=FakeClock(), max_keys=3)
+    for key in "abcd":
+        table.fail(key)
+    assert [key for key, _ in table.items()] == ["b", "c", "d"]
+
+
+def test_clearing_an_account_clears_its_pairs_from_every_address() -> None:
+    t = throttle(FakeClock(), login_free_failures=1, login_free_failures_per_address=100)
+    fail(t, 3, address="x")
+    fail(t, 3, address="y")
+    fail(t, 3, account="bob", address="x")
+    t.clear_account("ada")
+    assert {(r.scope, r.account) for r in t.throttled() if r.scope != "address"} == {
+        ("account+address", "bob"),
+        ("account", "bob"),
+    }
+
+
+def test_clearing_an_address_clears_it_and_its_pairs() -> None:
+    t = throttle(FakeClock(), login_free_failures=1, login_free_failures_per_address=1)
+    fail(t, 3, address="x")
+    fail(t, 3, address="y")
+    t.clear_address("x")
+    assert t.retry_after(account="ada", address="x") is None
+    assert {r.address for r in t.throttled() if r.address} == {"y"}
 
 
 # --- through the sign-in form ---------------------------------------------------------
 
 
-async def test_too_many_failures_for_an_account_answer_429_with_retry_after(
-    client: TestClient,
+def proxied(address: str) -> dict[str, str]:
+    """Headers a trusted proxy would add for a client at `address`."""
+    return {"X-Forwarded-For": address}
+
+
+async def proxied_client(aiohttp_client: AppClient, config: HubConfig) -> TestClient:
+    return await aiohttp_client(create_app(config))  # type: ignore[no-any-return, misc]
+
+
+async def test_twenty_failures_from_one_address_do_not_stop_the_right_password_from_another(
+    aiohttp_client: AppClient, make_config: Callable[..., HubConfig]
 ) -> None:
+    client = await proxied_client(aiohttp_client, make_config(HUB_SERVER_BEHIND_PROXY="true"))
+    await add_agent(client, "ada@hub.test")
+    for _ in range(20):
+        resp = await post_login(client, "ada@hub.test", WRONG, headers=proxied("203.0.113.9"))
+        assert resp.status in (401, 429)
+    resp = await post_login(client, "ada@hub.test", headers=proxied("198.51.100.7"))
+    assert resp.status == 303
+    assert resp.headers["Location"] == "/inbox"
+
+
+async def test_past_the_free_failures_the_form_answers_429_with_an_honest_retry_after(
+    aiohttp_client: AppClient, make_config: Callable[..., HubConfig]
+) -> None:
+    config = make_config(HUB_AUTH_LOGIN_FIRST_DELAY_SECONDS="90")
+    client = await proxied_client(aiohttp_client, config)
     await add_agent(client, "ada@hub.test")
     for _ in range(5):
         assert (await post_login(client, "ada@hub.test", WRONG)).status == 401
     resp = await post_login(client, "ada@hub.test", WRONG)
     assert resp.status == 429
-    assert 0 < int(resp.headers["Retry-After"]) <= 900
-    assert "Too many failed sign-in attempts" in await resp.text()
+    assert 80 <= int(resp.headers["Retry-After"]) <= 90  # counting down from the 5th failure
+    assert "Try again in 2 minutes." in await resp.text()
 
 
-async def test_a_blocked_account_is_refused_even_with_the_right_password(
+async def test_the_wait_grows_with_each_failure_after_it_ends(
+    aiohttp_client: AppClient, make_config: Callable[..., HubConfig]
+) -> None:
+    config = make_config()
+    app = create_app(config)
+    clock = FakeClock()
+    app[LOGIN_THROTTLE_KEY] = LoginThrottle.from_config(config.auth, clock=clock)
+    client: TestClient = await aiohttp_client(app)  # type: ignore[assignment, misc]
+    waits = []
+    for _ in range(8):
+        resp = await post_login(client, "ghost@hub.test", WRONG)
+        if resp.status == 429:
+            waits.append(int(resp.headers["Retry-After"]))
+            clock.now += waits[-1]
+            assert (await post_login(client, "ghost@hub.test", WRONG)).status == 401
+    assert waits == [1, 2, 4]
+
+
+async def test_a_burst_of_parallel_guesses_gets_no_more_than_the_free_failures(
+    client: TestClient,
+) -> None:
+    await add_agent(client, "ada@hub.test")
+    token = await login_token(client)
+    data = {"email": "ada@hub.test", "password": WRONG, "next": "", "csrf_token": token}
+    burst = [client.post("/login", data=data, allow_redirects=False) for _ in range(30)]
+    statuses = sorted(resp.status for resp in await asyncio.gather(*burst))
+    assert statuses == [401] * 5 + [429] * 25
+
+
+async def test_while_delayed_even_the_right_password_from_that_address_waits(
     client: TestClient,
 ) -> None:
     await add_agent(client, "ada@hub.test")
@@ -80,13 +225,15 @@ async def test_a_blocked_account_is_refused_even_with_the_right_password(
     assert (await client.get("/inbox", allow_redirects=False)).status == 303
 
 
-async def test_unknown_accounts_are_limited_like_real_ones(client: TestClient) -> None:
+async def test_unknown_accounts_are_throttled_like_real_ones(client: TestClient) -> None:
     for _ in range(5):
         assert (await post_login(client, "ghost@hub.test", WRONG)).status == 401
     assert (await post_login(client, "ghost@hub.test", WRONG)).status == 429
 
 
-async def test_a_success_resets_the_account_count(client: TestClient) -> None:
+async def test_a_success_clears_the_count_of_that_account_and_address(
+    client: TestClient,
+) -> None:
     await add_agent(client, "ada@hub.test")
     for _ in range(4):
         await post_login(client, "ada@hub.test", WRONG)
@@ -96,11 +243,11 @@ async def test_a_success_resets_the_account_count(client: TestClient) -> None:
     assert statuses == [401] * 4
 
 
-async def test_too_many_failures_from_one_address_answer_429(
+async def test_many_failures_from_one_address_delay_that_address_for_any_account(
     aiohttp_client: AppClient, make_config: Callable[..., HubConfig]
 ) -> None:
-    config = make_config(HUB_AUTH_LOGIN_MAX_FAILURES_PER_IP="3")
-    client: TestClient = await aiohttp_client(create_app(config))  # type: ignore[assignment, misc]
+    config = make_config(HUB_AUTH_LOGIN_FREE_FAILURES_PER_ADDRESS="3")
+    client = await proxied_client(aiohttp_client, config)
     for n in range(3):
         assert (await post_login(client, f"user{n}@hub.test", WRONG)).status == 401
     resp = await post_login(client, "someone-else@hub.test", WRONG)
@@ -111,11 +258,11 @@ async def test_too_many_failures_from_one_address_answer_429(
 async def test_behind_a_trusted_proxy_the_forwarded_address_is_counted(
     aiohttp_client: AppClient, make_config: Callable[..., HubConfig]
 ) -> None:
-    config = make_config(HUB_AUTH_LOGIN_MAX_FAILURES_PER_IP="2", HUB_SERVER_BEHIND_PROXY="1")
-    client: TestClient = await aiohttp_client(create_app(config))  # type: ignore[assignment, misc]
-    first = {"X-Forwarded-For": "198.51.100.7"}
+    config = make_config(HUB_AUTH_LOGIN_FREE_FAILURES_PER_ADDRESS="2", HUB_SERVER_BEHIND_PROXY="1")
+    client = await proxied_client(aiohttp_client, config)
     for n in range(2):
-        await post_login(client, f"user{n}@hub.test", WRONG, headers=first)
-    assert (await post_login(client, "x@hub.test", WRONG, headers=first)).status == 429
-    other = {"X-Forwarded-For": "198.51.100.8"}
-    assert (await post_login(client, "x@hub.test", WRONG, headers=other)).status == 401
+        await post_login(client, f"user{n}@hub.test", WRONG, headers=proxied("198.51.100.7"))
+    resp = await post_login(client, "x@hub.test", WRONG, headers=proxied("198.51.100.7"))
+    assert resp.status == 429
+    resp = await post_login(client, "x@hub.test", WRONG, headers=proxied("198.51.100.8"))
+    assert resp.status == 401

@@ -1,4 +1,4 @@
-"""The admin pages under /admin (agents, teams, inboxes, canned responses).
+"""The admin pages under /admin (agents, teams, inboxes, canned responses, sign-in throttling).
 
 The page middleware (hub/web/page_guard.py) lets only admins in. Every form posts back to
 its own URL, is validated server-side (errors next to the field, values kept, status
@@ -13,6 +13,7 @@ from hub.web.admin.agents import add_agent_routes
 from hub.web.admin.canned import add_canned_routes
 from hub.web.admin.inboxes import add_inbox_routes
 from hub.web.admin.teams import add_team_routes
+from hub.web.admin.throttling import add_throttling_routes
 
 
 async def admin_home(request: web.Request) -> web.StreamResponse:
@@ -27,3 +28,4 @@ def add_admin_routes(app: web.Application) -> None:
     add_team_routes(app)
     add_inbox_routes(app)
     add_canned_routes(app)
+    add_throttling_routes(app)

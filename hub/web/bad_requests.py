@@ -1,0 +1,72 @@
+"""Malformed HTTP requests: one rate-limited WARNING line instead of an ERROR traceback each.
+
+    web.Application(handler_args={"logger": BadRequestLog()})   # in create_app
+
+aiohttp's parser already answers a malformed request (a NUL byte in a header, a header
+over 8 KB, a bad request line) with 400, but its server logs each one with
+`logger.exception("Error handling request ...")`, so an anonymous client could flood the
+log. `BadRequestLog` is the server logger aiohttp is given through the app's supported
+`handler_args`: for a parse error it writes at most one WARNING line per `interval`
+seconds, counting the ones it left out; anything else goes to aiohttp's logger unchanged.
+The client's bytes never reach the log, only the error's class name.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from aiohttp.http_exceptions import HttpProcessingError
+from aiohttp.log import server_logger
+
+INTERVAL_SECONDS = 60.0
+
+
+class BadRequestLog(logging.LoggerAdapter[logging.Logger]):
+    """aiohttp's server logger, with malformed requests logged as rate-limited warnings."""
+
+    def __init__(
+        self,
+        logger: logging.Logger = server_logger,
+        *,
+        interval: float = INTERVAL_SECONDS,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        super().__init__(logger, {})
+        self.interval = interval
+        self.clock = clock
+        self._last_line: float | None = None
+        self._suppressed = 0
+
+    def exception(self, msg: object, *args: object, exc_info: Any = True, **kwargs: Any) -> None:
+        """aiohttp's "Error handling request" call: a parse error is the client's fault."""
+        if isinstance(exc_info, HttpProcessingError):
+            self._bad_request(exc_info, args)
+            return
+        super().exception(msg, *args, exc_info=exc_info, **kwargs)
+
+    def _bad_request(self, exc: HttpProcessingError, args: tuple[object, ...]) -> None:
+        now = self.clock()
+        if self._last_line is not None and now - self._last_line < self.interval:
+            self._suppressed += 1
+            return
+        remote = args[0] if args else "unknown"
+        more = f"; {self._suppressed} more since the last such line" if self._suppressed else ""
+        self.logger.warning(
+            "Malformed HTTP request from %s refused (%s)%s",
+            remote,
+            type(exc).__name__,
+            more,
+        )
+        self._last_line, self._suppressed = now, 0
+
+    def process(self, msg: Any, kwargs: Any) -> tuple[Any, Any]:
+        """Pass records through as they are (no extra context)."""
+        return msg, kwargs
+
+
+def server_handler_args() -> Mapping[str, Any]:
+    """The `handler_args` that give the app's HTTP server a BadRequestLog."""
+    return {"logger": BadRequestLog()}
