@@ -149,6 +149,20 @@ class CustomerAccess:
             raise _refused(Need.TAKE)
         return record
 
+    async def shown_merges(
+        self, customer_id: str, merges: Sequence[MergeRecord]
+    ) -> tuple[MergeRecord, ...]:
+        """The merges a customer file shows: a live merge into this customer (its undo is
+        decided on this customer), and any other whose other customer the agent may read."""
+        other = {m.id: m.merged_id if m.kept_id == customer_id else m.kept_id for m in merges}
+        verdicts = await self.verdicts(list(dict.fromkeys(other.values())), Need.READ)
+        return tuple(
+            m
+            for m in merges
+            if (m.undone_at is None and m.kept_id == customer_id)
+            or verdicts[other[m.id]] == Verdict.ALLOW
+        )
+
     async def allowed(self, customers: Sequence[Customer], need: Need) -> list[Customer]:
         """The customers the policy allows `need` on, in order (one read)."""
         verdicts = await self.verdicts([c.id for c in customers], need)

@@ -72,7 +72,7 @@ async def get_customer(request: web.Request) -> web.Response:
             customer=file.customer,
             identities=file.identities,
             conversations=shown,
-            merges=file.merges,
+            merges=await access.shown_merges(customer.id, file.merges),
         )
     return json_response(file)
 

@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 from aiohttp.test_utils import TestClient
 
-from hub.actions import do_merge
+from hub.actions import do_merge, do_undo_merge
 from hub.config import HubConfig
 from hub.keys import ACTIONS_KEY, STORE_KEY
 from hub.model import IngestResult
@@ -250,3 +250,17 @@ async def test_a_customer_without_conversations_is_editable_only_in_shared_mode(
     url = f"/api/v1/customers/{(await resp.json())['customer']['id']}"
     resp = await client.patch(url, headers=world.auth("a"), json={"name": "New"})
     assert resp.status == hidden_or(mode, 200)
+
+
+async def test_an_undone_merge_with_a_hidden_customer_is_left_out_of_the_file_in_team_mode(
+    client: TestClient, world: World, mode: str
+) -> None:
+    a, b = await team_a_customer(client, world), await team_b_customer(client, world)
+    actions = client.app[ACTIONS_KEY]
+    record = await do_merge(actions, a.customer.id, b.customer.id, actor_id=None)
+    live = await client.get(f"/api/v1/customers/{a.customer.id}", headers=world.auth("a"))
+    assert [m["id"] for m in (await live.json())["merges"]] == [record.id]  # A's to undo
+    await do_undo_merge(actions, record.id)
+    resp = await client.get(f"/api/v1/customers/{a.customer.id}", headers=world.auth("a"))
+    merges = (await resp.json())["merges"]
+    assert [m["id"] for m in merges] == ([record.id] if mode == "shared" else [])
