@@ -35,11 +35,18 @@ GRACE = 0.1
 
 
 @pytest.fixture
-def config(make_config: Callable[..., HubConfig]) -> HubConfig:
+def access_mode(request: pytest.FixtureRequest) -> str:
+    """`access.customers` (a test parametrizes it indirectly; default: shared)."""
+    return str(getattr(request, "param", "shared"))
+
+
+@pytest.fixture
+def config(make_config: Callable[..., HubConfig], access_mode: str) -> HubConfig:
     return make_config(
         **MANUAL_ROUTING,
         HUB_PRESENCE_OFFLINE_GRACE_SECONDS=str(GRACE),
         HUB_EVENTS_REPLAY_SIZE="50",
+        HUB_ACCESS_CUSTOMERS=access_mode,
     )
 
 
@@ -286,6 +293,7 @@ async def test_a_long_burst_lets_other_tasks_run_between_runs_of_the_pump(
     await as_admin.event("agent.presence", agent_id=f"agt_{count - 1}")
 
 
+@pytest.mark.parametrize("access_mode", ["shared", "team"], indirect=True)
 async def test_customer_changes_arrive_as_ids_only_where_the_customer_is_visible(
     client: TestClient, world: World, as_admin: Live, agent_a: Tabs
 ) -> None:
