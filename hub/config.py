@@ -189,6 +189,13 @@ class AuthConfig:
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
+class AccessConfig:
+    """Who may see and change what: the customer access policy (hub/customer_access.py)."""
+
+    customers: str = _setting("shared", _one_of("shared", "team"))
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
 class LogConfig:
     """Logging."""
 
@@ -229,6 +236,7 @@ class HubConfig:
     routing: RoutingConfig = field(default_factory=RoutingConfig)
     presence: PresenceConfig = field(default_factory=PresenceConfig)
     auth: AuthConfig = field(default_factory=AuthConfig)
+    access: AccessConfig = field(default_factory=AccessConfig)
     log: LogConfig = field(default_factory=LogConfig)
     demo: DemoConfig = field(default_factory=DemoConfig)
     secrets: Secrets = field(default_factory=Secrets)

@@ -284,6 +284,9 @@ class Store(Protocol):
     async def customer_file(self, customer_id: str) -> CustomerFile | None:
         """The customer with identities, conversations and merge history, in one read."""
 
+    async def customer_inbox_ids(self, customer_ids: Sequence[str]) -> dict[str, frozenset[str]]:
+        """The inboxes of each customer's conversations, in one read (none: an empty set)."""
+
     async def merge_customers(
         self, kept_id: str, merged_id: str, *, actor_id: str | None, now: datetime
     ) -> MergeRecord:

@@ -1,7 +1,8 @@
 """The registry of open agent sockets (hub/web/agent_ws.py) and what they share.
 
 One per app (AGENT_SOCKETS_KEY): the tabs of each agent (an agent is away only when every
-tab says so), a bounded cache of conversation → inbox for the visibility checks, and each
+tab says so), a bounded cache of conversation → inbox for the visibility checks, each
+customer's inboxes per customer event (for the customer access policy), and each
 event's encoded frame, so an event goes through JSON once however many tabs receive it.
 """
 
@@ -15,8 +16,9 @@ from typing import TYPE_CHECKING, Any
 from aiohttp import WSCloseCode, web
 
 from hub.actions import ActionContext
+from hub.customer_access import CustomerMode, Need, Verdict, Viewer, decide
 from hub.events import Event, EventType
-from hub.model import Conversation, ConversationFilter, Page
+from hub.model import Conversation
 from hub.store.base import Store
 from hub.web.jsonio import dumps
 
@@ -48,8 +50,8 @@ class AgentSockets:
         self._by_agent: dict[str, set[AgentSocket]] = {}
         self._inbox_of: OrderedDict[str, str] = OrderedDict()
         self._encoded: OrderedDict[int, bytes] = OrderedDict()
-        self._customer_seen: OrderedDict[
-            tuple[int, str, tuple[str, ...]], asyncio.Future[Page[Conversation]]
+        self._customer_inboxes: OrderedDict[
+            tuple[int, str], asyncio.Future[dict[str, frozenset[str]]]
         ] = OrderedDict()
 
     def __len__(self) -> int:
@@ -91,34 +93,32 @@ class AgentSockets:
             inbox_id = conversation.inbox_id
         return inbox_id
 
-    async def customer_visible(
-        self, store: Store, event_id: int, customer_id: str, visible: tuple[str, ...] | None
+    async def customer_allowed(
+        self, store: Store, mode: CustomerMode, event_id: int, customer_id: str, viewer: Viewer
     ) -> bool:
-        """Whether an agent who sees these inboxes sees any conversation of the customer.
+        """Whether the customer access policy lets this viewer hear of a customer's change.
 
-        Asked once per event and set of inboxes, however many tabs share that set (a
-        visitor leaving an email address publishes `customer.updated`). If the store fails,
-        the answer is no: the tab misses one sidebar refresh.
+        The customer's inboxes are read once per event, however many tabs ask (a visitor
+        leaving an email address publishes `customer.updated`). If the store fails, the
+        answer is no: the tab misses one sidebar refresh.
         """
-        if visible is None:
-            return True
-        if not visible:
-            return False
-        key = (event_id, customer_id, visible)
-        asked = self._customer_seen.get(key)
+        if viewer.inbox_ids is None:
+            return True  # admins hear of every customer: no read needed
+        key = (event_id, customer_id)
+        asked = self._customer_inboxes.get(key)
         if asked is None:  # the tabs' pumps ask at once: they share one query
-            flt = ConversationFilter(customer_id=customer_id, inbox_ids=visible)
-            asked = asyncio.ensure_future(store.list_conversations(flt, limit=1))
-            self._customer_seen[key] = asked
-            if len(self._customer_seen) > ENCODED_CACHE_SIZE:
-                self._customer_seen.popitem(last=False)
+            asked = asyncio.ensure_future(store.customer_inbox_ids([customer_id]))
+            self._customer_inboxes[key] = asked
+            if len(self._customer_inboxes) > ENCODED_CACHE_SIZE:
+                self._customer_inboxes.popitem(last=False)
         try:
-            return bool((await asyncio.shield(asked)).items)
+            inboxes = (await asyncio.shield(asked))[customer_id]
         except Exception:  # not cached: a replay after the tab reconnects asks again
-            if self._customer_seen.get(key) is asked:
-                del self._customer_seen[key]
+            if self._customer_inboxes.get(key) is asked:
+                del self._customer_inboxes[key]
             log.warning("customer %s: visibility lookup failed; event not sent", customer_id)
             return False  # a missed sidebar refresh, never a closed socket or a leak
+        return decide(mode, viewer, inboxes, Need.NOTIFY) == Verdict.ALLOW
 
     def encode(self, event: Event) -> bytes:
         """The event's frame, encoded once however many sockets send it."""

@@ -36,6 +36,7 @@ from aiohttp import WSCloseCode, WSMsgType, web
 from yarl import URL
 
 from hub.actions import ActionContext, do_typing
+from hub.customer_access import CustomerMode, Viewer
 from hub.errors import Forbidden, HubError, InvalidInput, Unauthorized
 from hub.events import Event, EventType, ResyncRequired, Subscription, SubscriptionClosed
 from hub.keys import ACTIONS_KEY, AGENT_KEY, CONFIG_KEY, LOOKUPS_KEY
@@ -226,10 +227,11 @@ class AgentSocket:
             return False
         if event.type == EventType.CONVERSATION_TYPING and data.get("agent_id") == self.agent.id:
             return False  # the agent's own typing
-        if event.type in CUSTOMER_EVENTS:
-            store = self._ctx.store
+        if event.type in CUSTOMER_EVENTS:  # the customer access policy decides (NOTIFY)
+            store, viewer = self._ctx.store, Viewer.of(self.visible)
+            mode = CustomerMode(self._ctx.config.access.customers)
             for customer_id in customer_ids(event):
-                if await self._sockets.customer_visible(store, event.id, customer_id, self.visible):
+                if await self._sockets.customer_allowed(store, mode, event.id, customer_id, viewer):
                     return True
             return False
         conversation = data.get("conversation")

@@ -17,6 +17,7 @@ from hub.actions import (
 from hub.errors import InvalidInput, NotFound
 from hub.keys import ACTIONS_KEY, CONFIG_KEY, STORE_KEY
 from hub.model import Conversation, ConversationFilter, Status
+from hub.web.access import customer_access
 from hub.web.jsonio import json_response, read_json, validate
 from hub.web.routes import Route, agent_of, check_visible, visible_inbox_ids
 from hub.web.schemas import ConversationPatchIn, ConversationQuery, MessageIn, PageQuery
@@ -139,8 +140,10 @@ async def search(request: web.Request) -> web.Response:
     q = validate(PageQuery, dict(request.query))
     if not q.q or not q.q.strip():
         raise InvalidInput("give a search query in ?q=", field="q")
+    # only messages of conversations the agent sees, whatever the customer access mode
+    viewer = (await customer_access(request)).viewer
     found = await request.config_dict[STORE_KEY].search_messages(
-        q.q, limit=q.limit, inbox_ids=await visible_inbox_ids(request)
+        q.q, limit=q.limit, inbox_ids=viewer.scope
     )
     return json_response({"items": found, "next_cursor": None})
 

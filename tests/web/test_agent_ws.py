@@ -35,11 +35,18 @@ GRACE = 0.1
 
 
 @pytest.fixture
-def config(make_config: Callable[..., HubConfig]) -> HubConfig:
+def access_mode(request: pytest.FixtureRequest) -> str:
+    """`access.customers` (a test parametrizes it indirectly; default: shared)."""
+    return str(getattr(request, "param", "shared"))
+
+
+@pytest.fixture
+def config(make_config: Callable[..., HubConfig], access_mode: str) -> HubConfig:
     return make_config(
         **MANUAL_ROUTING,
         HUB_PRESENCE_OFFLINE_GRACE_SECONDS=str(GRACE),
         HUB_EVENTS_REPLAY_SIZE="50",
+        HUB_ACCESS_CUSTOMERS=access_mode,
     )
 
 
@@ -286,6 +293,7 @@ async def test_a_long_burst_lets_other_tasks_run_between_runs_of_the_pump(
     await as_admin.event("agent.presence", agent_id=f"agt_{count - 1}")
 
 
+@pytest.mark.parametrize("access_mode", ["shared", "team"], indirect=True)
 async def test_customer_changes_arrive_as_ids_only_where_the_customer_is_visible(
     client: TestClient, world: World, as_admin: Live, agent_a: Tabs
 ) -> None:
@@ -317,14 +325,13 @@ async def test_tabs_sharing_inboxes_ask_the_store_once_per_customer_event(
     mine = await ingest(client, world.inbox_a, sender="one@example.com")
     store = client.app[STORE_KEY]
     asked: list[object] = []
-    original = store.list_conversations
+    original = store.customer_inbox_ids
 
-    async def counting(flt: Any, **kwargs: Any) -> Any:
-        if flt.customer_id is not None:
-            asked.append(flt)
-        return await original(flt, **kwargs)
+    async def counting(customer_ids: Any) -> Any:
+        asked.append(customer_ids)
+        return await original(customer_ids)
 
-    monkeypatch.setattr(store, "list_conversations", counting)
+    monkeypatch.setattr(store, "customer_inbox_ids", counting)
     await do_update_customer(client.app[ACTIONS_KEY], mine.customer.id, tags=["vip"])
     for tab in tabs:
         await tab.event("customer.updated", customer_ids=[mine.customer.id])
@@ -337,16 +344,16 @@ async def test_a_failed_customer_lookup_skips_the_event_and_keeps_the_socket(
     live = await agent_a.open()
     mine = await ingest(client, world.inbox_a, sender="one@example.com")
     store = client.app[STORE_KEY]
-    original = store.list_conversations
+    original = store.customer_inbox_ids
     failures = [1]
 
-    async def flaky(flt: Any, **kwargs: Any) -> Any:
-        if flt.customer_id is not None and failures[0]:
+    async def flaky(customer_ids: Any) -> Any:
+        if failures[0]:
             failures[0] -= 1
             raise StoreUnavailable("the reader is busy")
-        return await original(flt, **kwargs)
+        return await original(customer_ids)
 
-    monkeypatch.setattr(store, "list_conversations", flaky)
+    monkeypatch.setattr(store, "customer_inbox_ids", flaky)
     actions = client.app[ACTIONS_KEY]
     await do_update_customer(actions, mine.customer.id, tags=["first"])
     await do_update_customer(actions, mine.customer.id, tags=["second"])

@@ -286,3 +286,17 @@ async def customer_file(cols: Collections, customer_id: str) -> CustomerFile | N
         conversations=tuple(docs.conversation(c) for c in conversations),
         merges=tuple(docs.merge(m) for m in merges),
     )
+
+
+async def customer_inbox_ids(
+    cols: Collections, customer_ids: Sequence[str]
+) -> dict[str, frozenset[str]]:
+    """Each customer's inboxes: distinct pairs, grouped on the conv_customer index."""
+    found: dict[str, set[str]] = {cid: set() for cid in customer_ids}
+    pipeline: list[Doc] = [
+        {"$match": {"customer_id": {"$in": list(found)}}},
+        {"$group": {"_id": {"customer": "$customer_id", "inbox": "$inbox_id"}}},
+    ]
+    for pair in await (await cols.conversations.aggregate(pipeline)).to_list():
+        found[pair["_id"]["customer"]].add(pair["_id"]["inbox"])
+    return {cid: frozenset(inboxes) for cid, inboxes in found.items()}

@@ -135,6 +135,11 @@ class MongoStore(AdminMethods):
     async def customer_file(self, customer_id: str) -> CustomerFile | None:
         return await self.run(customers.customer_file, customer_id)
 
+    async def customer_inbox_ids(self, customer_ids: Sequence[str]) -> dict[str, frozenset[str]]:
+        if not customer_ids:
+            return {}
+        return await self.run(customers.customer_inbox_ids, list(customer_ids))
+
     async def merge_customers(
         self, kept_id: str, merged_id: str, *, actor_id: str | None, now: datetime
     ) -> MergeRecord:

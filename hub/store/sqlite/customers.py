@@ -23,6 +23,8 @@ from hub.store.sqlite import rows
 from hub.store.sqlite.ingest import insert_customer, insert_identity, load_customer
 from hub.store.sqlite.rows import dumps, loads, ms
 
+IN_CHUNK = 500  # ids per IN (...): well under SQLite's bound-parameter limit
+
 
 def _require(conn: sqlite3.Connection, customer_id: str) -> Customer:
     customer = load_customer(conn, customer_id)
@@ -215,6 +217,24 @@ def customer_file(conn: sqlite3.Connection, customer_id: str) -> CustomerFile | 
         conversations=tuple(rows.conversation(r) for r in conversations),
         merges=tuple(rows.merge(r) for r in merges),
     )
+
+
+def customer_inbox_ids(
+    conn: sqlite3.Connection, customer_ids: Sequence[str]
+) -> dict[str, frozenset[str]]:
+    """Each customer's inboxes: distinct pairs, read from the conv_customer index alone."""
+    found: dict[str, set[str]] = {cid: set() for cid in customer_ids}
+    unique = list(found)
+    for start in range(0, len(unique), IN_CHUNK):
+        chunk = unique[start : start + IN_CHUNK]
+        marks = ", ".join("?" * len(chunk))
+        for customer_id, inbox_id in conn.execute(
+            "SELECT DISTINCT customer_id, inbox_id FROM conversations"
+            f" WHERE customer_id IN ({marks})",
+            chunk,
+        ):
+            found[customer_id].add(inbox_id)
+    return {cid: frozenset(inboxes) for cid, inboxes in found.items()}
 
 
 def _ids(conn: sqlite3.Connection, sql: str, value: str) -> list[str]:

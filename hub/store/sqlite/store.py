@@ -196,6 +196,12 @@ class SqliteStore:
     async def customer_file(self, customer_id: str) -> CustomerFile | None:
         return await self.engine.read(partial(customers.customer_file, customer_id=customer_id))
 
+    async def customer_inbox_ids(self, customer_ids: Sequence[str]) -> dict[str, frozenset[str]]:
+        if not customer_ids:
+            return {}
+        job = partial(customers.customer_inbox_ids, customer_ids=list(customer_ids))
+        return await self.engine.read(job)
+
     async def merge_customers(
         self, kept_id: str, merged_id: str, *, actor_id: str | None, now: datetime
     ) -> MergeRecord:

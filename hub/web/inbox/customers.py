@@ -13,45 +13,48 @@ from typing import Any
 from aiohttp import web
 
 from hub.actions import clean_tags, do_merge, do_undo_merge, do_update_customer
-from hub.errors import InvalidInput, NotFound
-from hub.model import Conversation, Customer, CustomerFile
+from hub.customer_access import Need, Verdict, missing
+from hub.errors import InvalidInput
+from hub.model import Conversation, Customer
+from hub.web.access import customer_access
 from hub.web.admin.forms import Form, read_form
 from hub.web.flash import flash
 from hub.web.inbox.access import actions, agent_of, back
-from hub.web.routes import visible_inbox_ids
 
 MAX_KEY = 64
 MAX_VALUE = 2_000
 MERGE_RESULTS = 10
 
 
-async def _file(request: web.Request, customer_id: str) -> CustomerFile:
-    file = await actions(request).store.customer_file(customer_id)
-    if file is None:
-        raise NotFound(f"customer {customer_id!r} does not exist", code="customer_not_found")
-    return file
-
-
 async def sidebar_context(request: web.Request, conversation: Conversation) -> dict[str, Any]:
     """The customer file of a conversation's customer, limited to what the agent may see."""
     store = actions(request).store
-    file = await _file(request, conversation.customer_id)
-    visible = await visible_inbox_ids(request)
+    access = await customer_access(request)
+    file = await store.customer_file(conversation.customer_id)
+    if file is None:
+        raise missing(conversation.customer_id)
+    visible = access.viewer.inbox_ids
     shown = [c for c in file.conversations if visible is None or c.inbox_id in visible]
+    verdict = (await access.verdicts([file.customer.id], Need.TAKE))[file.customer.id]
+    can_merge = verdict == Verdict.ALLOW
     live = [m for m in file.merges if m.undone_at is None and m.kept_id == file.customer.id]
     others = await asyncio.gather(*(store.get_customer(m.merged_id) for m in live))
     merge_q = (request.query.get("merge_q") or "").strip()[:200]
     candidates: list[Customer] = []
-    if merge_q:
+    if merge_q and can_merge:  # the merge finder offers only customers the agent may merge
         found = await store.list_customers(query=merge_q, limit=MERGE_RESULTS + 1)
-        candidates = [c for c in found.items if c.id != file.customer.id][:MERGE_RESULTS]
+        others_found = [c for c in found.items if c.id != file.customer.id]
+        candidates = (await access.allowed(others_found, Need.TAKE))[:MERGE_RESULTS]
     return {
         "customer": file.customer,
         "identities": file.identities,
         "customer_conversations": shown,
+        "can_merge": can_merge,
         "undoable_merges": [
             (m, o.name if o else m.merged_id) for m, o in zip(live, others, strict=True)
-        ],
+        ]
+        if can_merge
+        else [],
         "merge_q": merge_q,
         "merge_candidates": candidates,
     }
@@ -79,6 +82,7 @@ async def edit_attributes(request: web.Request) -> web.StreamResponse:
         change, message = {key: None}, f"Removed {key}."
     else:
         raise InvalidInput("op must be 'set' or 'remove'", field="op")
+    await (await customer_access(request)).require(customer_id, Need.EDIT)
     await do_update_customer(actions(request), customer_id, attributes=change)
     response = back(form.get("return_to"), "/inbox")
     flash(request, response, message)
@@ -89,7 +93,7 @@ async def edit_tags(request: web.Request) -> web.StreamResponse:
     """POST /inbox/customers/{customer_id}/tags: add (comma-separated) and/or remove (one)."""
     customer_id = request.match_info["customer_id"]
     form = await read_form(request)
-    customer = (await _file(request, customer_id)).customer
+    customer = await (await customer_access(request)).require(customer_id, Need.EDIT)
     added = [t for t in form.get("add").split(",") if t.strip()]
     removed = set(clean_tags([form.get("remove")])) if form.get("remove").strip() else set()
     if not added and not removed:
@@ -108,7 +112,8 @@ async def merge_customer(request: web.Request) -> web.StreamResponse:
     other_id = form.get("other_id").strip()
     if not other_id:
         raise InvalidInput("pick the customer to merge into this one", field="other_id")
-    other = (await _file(request, other_id)).customer
+    access = await customer_access(request)
+    _, other = await access.require_all([kept_id, other_id], Need.TAKE)
     await do_merge(actions(request), kept_id, other_id, actor_id=agent_of(request).id)
     response = back(form.get("return_to"), "/inbox")
     flash(request, response, f"Merged {other.name or other.id} into this customer.")
@@ -118,7 +123,8 @@ async def merge_customer(request: web.Request) -> web.StreamResponse:
 async def undo_merge(request: web.Request) -> web.StreamResponse:
     """POST /inbox/merges/{merge_id}/undo: split the merged customer off again."""
     form = await read_form(request)
-    await do_undo_merge(actions(request), request.match_info["merge_id"])
+    record = await (await customer_access(request)).require_unmerge(request.match_info["merge_id"])
+    await do_undo_merge(actions(request), record.id)
     response = back(form.get("return_to"), "/inbox")
     flash(request, response, "Merge undone.")
     return response

@@ -14,6 +14,7 @@ from aiohttp import web
 
 from hub.keys import LOOKUPS_KEY
 from hub.model import Agent, Conversation, ConversationFilter, Inbox, Team
+from hub.web.access import customer_access
 from hub.web.inbox.access import actions, agent_of, visible_conversation
 from hub.web.inbox.filters import VIEWS, InboxQuery, View, for_view, matches, read_query, to_filter
 from hub.web.routes import visible_inbox_ids
@@ -110,12 +111,11 @@ async def view_counts(request: web.Request, flt: ConversationFilter) -> list[Vie
     return counts
 
 
-async def _search(
-    request: web.Request, q: InboxQuery, visible: tuple[str, ...] | None, names: Names
-) -> list[Row]:
+async def _search(request: web.Request, q: InboxQuery, names: Names) -> list[Row]:
     """Conversations with a message matching the search, best match first."""
     store = actions(request).store
-    found = await store.search_messages(q.q or "", limit=SEARCH_LIMIT, inbox_ids=visible)
+    viewer = (await customer_access(request)).viewer  # the policy's own scope, as the API's
+    found = await store.search_messages(q.q or "", limit=SEARCH_LIMIT, inbox_ids=viewer.scope)
     hits: dict[str, str] = {}
     for message in found:
         hits.setdefault(message.conversation_id, message.text or "")
@@ -131,7 +131,7 @@ async def list_context(
     flt = to_filter(q, agent_of(request), visible)
     next_cursor = None
     if q.searching:
-        rows = await _search(request, q, visible, names)
+        rows = await _search(request, q, names)
     else:
         page = await actions(request).store.list_conversations(
             flt, limit=PAGE_SIZE, cursor=q.cursor
