@@ -1,55 +1,23 @@
-"""Plaintext secrets from older releases are sealed at start; `hub secrets rotate` re-keys them."""
+"""`hub secrets rotate`: every secret setting re-encrypted under a new hub secret key."""
 
 from __future__ import annotations
 
-import sqlite3
-from collections.abc import AsyncIterator, Callable
-from contextlib import asynccontextmanager
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from aiohttp.test_utils import TestClient, TestServer
 
-from hub.actions import ActionContext, do_create_inbox
-from hub.app import create_app
+from hub.actions import do_create_inbox
 from hub.cli import main
-from hub.config import HubConfig, sqlite_path
-from hub.events import EventBus
+from hub.config import HubConfig
 from hub.key_rotation import rotate_hub_secret
-from hub.model import Inbox, utcnow
+from hub.model import Inbox
 from hub.secret_key import next_key_file, secret_key_file
 from hub.settings_crypto import SettingsCipher
-from hub.store import create_store
+from tests.test_inbox_secrets_upgrade import running_hub, store_of, stored_config
 from tests.web.test_api_inbox_secrets import _verified
 
 SITE_SECRET = "site-identity-secret-0123456789"
-
-
-@asynccontextmanager
-async def running_hub(config: HubConfig) -> AsyncIterator[TestClient]:
-    """The whole app started on the config's store, then stopped (a hub restart)."""
-    client = TestClient(TestServer(create_app(config), host="127.0.0.1"))
-    await client.start_server()
-    try:
-        yield client
-    finally:
-        await client.close()
-
-
-@asynccontextmanager
-async def store_of(config: HubConfig) -> AsyncIterator[ActionContext]:
-    store = create_store(config.store.url)
-    await store.open()
-    try:
-        yield ActionContext(store=store, bus=EventBus(), config=config)
-    finally:
-        await store.close()
-
-
-def stored_config(config: HubConfig, inbox_id: str) -> str:
-    with sqlite3.connect(sqlite_path(config.store.url)) as db:
-        [(stored,)] = db.execute("SELECT config FROM inboxes WHERE id = ?", (inbox_id,))
-    return str(stored)
 
 
 async def _chat(config: HubConfig) -> Inbox:
@@ -61,46 +29,6 @@ async def _chat(config: HubConfig) -> Inbox:
             team_id=None,
             config={"identity_secret": SITE_SECRET, "require_identity": True},
         )
-
-
-async def test_a_plaintext_secret_from_an_older_release_is_sealed_at_start(
-    config: HubConfig,
-) -> None:
-    async with store_of(config) as ctx:  # written as the release before encryption did
-        inbox = await ctx.store.create_inbox(
-            name="Old chat",
-            channel="webchat",
-            team_id=None,
-            config={"identity_secret": SITE_SECRET, "require_identity": True},
-            now=utcnow(),
-        )
-    assert SITE_SECRET in stored_config(config, inbox.id)
-    async with running_hub(config) as client:
-        assert SITE_SECRET not in stored_config(config, inbox.id)
-        assert "enc:v1:" in stored_config(config, inbox.id)
-        assert await _verified(client, inbox.id, SITE_SECRET)
-
-
-def test_hub_migrate_seals_plaintext_secrets(
-    config: HubConfig, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
-) -> None:
-    import asyncio
-
-    async def seed() -> Inbox:
-        async with store_of(config) as ctx:
-            return await ctx.store.create_inbox(
-                name="Old",
-                channel="webchat",
-                team_id=None,
-                config={"identity_secret": SITE_SECRET},
-                now=utcnow(),
-            )
-
-    inbox = asyncio.run(seed())
-    monkeypatch.setenv("HUB_STORE_URL", config.store.url)
-    assert main(["migrate"]) == 0
-    assert "encrypted the secret settings of 1 inbox" in capsys.readouterr().out
-    assert SITE_SECRET not in stored_config(config, inbox.id)
 
 
 async def test_rotate_re_encrypts_and_the_chat_still_verifies_after_a_restart(

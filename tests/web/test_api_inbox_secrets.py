@@ -143,11 +143,24 @@ async def test_the_stored_value_is_not_plaintext(
     assert "enc:v1:" in stored
 
 
-async def test_creating_and_updating_an_inbox_logs_no_secret(
+def _logged(caplog: pytest.LogCaptureFixture) -> str:
+    return caplog.text + "".join(repr(r.args) for r in caplog.records)
+
+
+async def test_creating_an_inbox_logs_no_secret(
     client: TestClient, world: World, caplog: pytest.LogCaptureFixture
 ) -> None:
+    # aiosqlite logs each store call with its arguments at DEBUG: only ciphertext may reach it
     caplog.set_level(logging.DEBUG)
-    created = await _create_chat(client, world, identity_secret=OLD_SECRET)
+    await _create_chat(client, world, identity_secret=OLD_SECRET)
+    assert OLD_SECRET not in _logged(caplog)
+
+
+async def test_updating_an_inbox_logs_no_secret(
+    client: TestClient, world: World, caplog: pytest.LogCaptureFixture
+) -> None:
+    created = await _create_chat(client, world)
+    caplog.set_level(logging.DEBUG)
     await _patch(client, world, created["id"], {"config": {"identity_secret": NEW_SECRET}})
     refused = await client.patch(  # a refused edit's error names the field, not the value
         f"/api/v1/inboxes/{created['id']}",
@@ -156,6 +169,4 @@ async def test_creating_and_updating_an_inbox_logs_no_secret(
     )
     assert refused.status == 422
     assert NEW_SECRET not in await refused.text()
-    # aiosqlite logs each store call with its arguments at DEBUG: only ciphertext reaches it
-    logged = caplog.text + "".join(repr(r.args) for r in caplog.records)
-    assert OLD_SECRET not in logged and NEW_SECRET not in logged
+    assert NEW_SECRET not in _logged(caplog)
