@@ -19,6 +19,8 @@ from hub.actions import (
     do_wake_snoozed,
     wire_presence,
 )
+from hub.actions.admin import inbox_settings
+from hub.actions.inbox_secrets import do_seal_plaintext_secrets
 from hub.channel import (
     Channel,
     ChannelContext,
@@ -29,6 +31,7 @@ from hub.channel import (
 from hub.config import HubConfig
 from hub.errors import HubError
 from hub.events import EventBus
+from hub.inbox_settings import InboxSettings
 from hub.keys import (
     ACTIONS_KEY,
     BUS_KEY,
@@ -38,7 +41,7 @@ from hub.keys import (
     OUTBOX_KEY,
     STORE_KEY,
 )
-from hub.model import Customer, Identity, IdentityKind, Inbound, IngestResult
+from hub.model import Customer, Identity, IdentityKind, Inbound, Inbox, IngestResult
 from hub.outbox import OutboxDispatcher
 from hub.routing import RoundRobinSelector
 from hub.secret_key import load_secret_key
@@ -57,6 +60,7 @@ from hub.web.templating import setup_templates
 
 log = logging.getLogger(__name__)
 SNOOZE_TICK_SECONDS = 5.0
+SECRET_KEY_KEY = web.AppKey("secret_key", bytes)  # the hub secret, loaded once per app
 
 
 async def _store_ctx(app: web.Application) -> AsyncIterator[None]:
@@ -80,6 +84,14 @@ async def _core_ctx(app: web.Application) -> AsyncIterator[None]:
     store = app[STORE_KEY]
     assigner = RoundRobinSelector(store) if config.routing.policy == "round_robin" else None
     ctx = ActionContext(store=store, bus=bus, config=config, assigner=assigner)
+    # one hub secret for the process (an in-memory hub without one draws it once, here)
+    app[SECRET_KEY_KEY] = load_secret_key(config)
+    channels = app[CHANNELS_KEY]
+    ctx.inbox_settings = InboxSettings.for_channels(app[SECRET_KEY_KEY], channels)
+    # secrets stored in plain text by an older release are encrypted before anything reads them
+    sealed = await do_seal_plaintext_secrets(ctx)
+    if sealed:
+        log.info("encrypted the secret settings of %d inbox(es) stored in plain text", sealed)
     app[BUS_KEY] = bus
     app[ACTIONS_KEY] = ctx
     app[LOOKUPS_KEY] = Lookups(store)
@@ -108,8 +120,15 @@ async def _channels_ctx(app: web.Application) -> AsyncIterator[None]:
 
     # presence starts with the channels: the web chat is its first reader (offline mode)
     wire_presence(ctx, grace_seconds=app[CONFIG_KEY].presence.offline_grace_seconds)
-    secret_key = load_secret_key(app[CONFIG_KEY])
+    secret_key = app[SECRET_KEY_KEY]
     reads = ChannelReads(store)
+    settings = inbox_settings(ctx)
+
+    async def get_inbox(inbox_id: str) -> Inbox | None:
+        # the one place channels read inbox settings: secrets arrive decrypted
+        inbox = await store.get_inbox(inbox_id)
+        return settings.reveal(inbox) if inbox is not None else None
+
     channels = app[CHANNELS_KEY]
     for channel in channels.values():
         await channel.start(
@@ -117,7 +136,7 @@ async def _channels_ctx(app: web.Application) -> AsyncIterator[None]:
                 ingest=ingest,
                 ingest_many=ingest_many,
                 config=dict(channel.default_config),
-                get_inbox=store.get_inbox,
+                get_inbox=get_inbox,
                 secret_key=secret_key,
                 subscribe=ctx.bus.subscribe,
                 reads=reads,

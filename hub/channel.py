@@ -96,7 +96,8 @@ class ChannelContext:
     # several messages in one store round trip; each gets its result or its error
     ingest_many: Callable[[Sequence[Inbound]], Awaitable[list[IngestResult | HubError]]]
     config: Mapping[str, Any]
-    get_inbox: Callable[[str], Awaitable[Inbox | None]]  # inbox settings, read when needed
+    # inbox settings, read when needed; secret settings arrive decrypted
+    get_inbox: Callable[[str], Awaitable[Inbox | None]]
     secret_key: bytes  # the hub's secret: sign what the channel hands out (own salt per use)
     subscribe: Subscribe  # live events, e.g. to push a conversation's news to a customer
     reads: ChannelReads
@@ -124,6 +125,21 @@ class Channel(Protocol):
 
     async def send(self, outbound: Outbound) -> Receipt:
         """Send one reply; raise hub.errors.SendError (permanent or not) on failure."""
+
+
+@runtime_checkable
+class DeclaresSettings(Protocol):
+    """A channel whose inbox settings include secrets, or that checks its settings on write.
+
+    Secret settings (passwords, signing keys) are stored encrypted, given to the channel
+    decrypted by `ChannelContext.get_inbox`, and never shown to people (hub/inbox_settings.py).
+    """
+
+    secret_settings: ClassVar[frozenset[str]]
+
+    @staticmethod
+    def check_settings(settings: Mapping[str, Any]) -> None:
+        """InvalidInput (naming the `field`) for settings this channel cannot use."""
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)

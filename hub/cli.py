@@ -1,4 +1,4 @@
-"""The `hub` command: serve, migrate, user add/list, token create, demo, transfer."""
+"""The `hub` command: serve, migrate, user add/list, token create, demo, secrets, transfer."""
 
 from __future__ import annotations
 
@@ -75,8 +75,16 @@ async def _with_store(config: HubConfig, fn: Callable[[Any], Awaitable[int]]) ->
 
 
 def cmd_migrate(config: HubConfig, args: argparse.Namespace) -> int:
+    from hub.actions import ActionContext
+    from hub.actions.inbox_secrets import do_seal_plaintext_secrets
+    from hub.events import EventBus
+
     async def run(store: Any) -> int:
         print(f"schema version {await store.schema_version()} ({store.backend})")
+        ctx = ActionContext(store=store, bus=EventBus(), config=config)
+        sealed = await do_seal_plaintext_secrets(ctx)
+        if sealed:
+            print(f"encrypted the secret settings of {sealed} inbox(es) stored in plain text")
         return 0
 
     return asyncio.run(_with_store(config, run))
@@ -198,6 +206,20 @@ def cmd_demo(config: HubConfig, args: argparse.Namespace) -> int:
     return asyncio.run(_with_store(config, run))
 
 
+def cmd_secrets_rotate(config: HubConfig, args: argparse.Namespace) -> int:
+    from hub.key_rotation import rotate_hub_secret
+
+    async def run(store: Any) -> int:
+        out: list[str] = []
+        try:
+            report = await rotate_hub_secret(config, store, args.next_key_file, out=out)
+        finally:
+            print("\n".join(out), flush=True)
+        return 0 if report.ok else 1
+
+    return asyncio.run(_with_store(config, run))
+
+
 def cmd_transfer(config: HubConfig, args: argparse.Namespace) -> int:
     from hub.transfer import run_transfer
 
@@ -275,6 +297,19 @@ def build_parser() -> argparse.ArgumentParser:
     )
     demo.add_argument("--login-file", default="var/demo-login.txt")
     demo.set_defaults(fn=cmd_demo)
+    secrets_cmd = sub.add_parser("secrets", help="secret inbox settings").add_subparsers(
+        dest="secrets_command", required=True
+    )
+    rotate = secrets_cmd.add_parser(
+        "rotate", help="re-encrypt every secret inbox setting under a new hub secret key"
+    )
+    rotate.add_argument(
+        "--next-key-file",
+        type=Path,
+        help="the new key (generated there if the file is missing or empty; default: "
+        "secret_key.next beside the kept key)",
+    )
+    rotate.set_defaults(fn=cmd_secrets_rotate)
     transfer = sub.add_parser(
         "transfer",
         help="copy a whole hub from one store to another and verify the counts (re-runnable)",

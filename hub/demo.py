@@ -6,7 +6,16 @@ import secrets
 from dataclasses import dataclass
 from datetime import timedelta
 
-from hub.actions import ActionContext, do_ingest, do_merge, do_note, do_reply, do_set_status, do_tag
+from hub.actions import (
+    ActionContext,
+    do_create_inbox,
+    do_ingest,
+    do_merge,
+    do_note,
+    do_reply,
+    do_set_status,
+    do_tag,
+)
 from hub.actions.canned import do_create_canned_response
 from hub.model import Agent, IdentityKind, Inbound, Role, Status, Team, ThreadHints
 from hub.passwords import hash_password
@@ -110,8 +119,9 @@ async def seed_demo(
         ("api", "Shop backend (API)", None),
     )
     for channel, name, owner in layout:
-        inboxes[channel] = await store.create_inbox(
-            name=name, channel=channel, team_id=owner.id if owner else None, config={}, now=now
+        # through the action, like every inbox: a secret setting given here would be sealed
+        inboxes[channel] = await do_create_inbox(
+            ctx, name=name, channel=channel, team_id=owner.id if owner else None, config={}
         )
     results = []
     for index, (person, channel, kind, address, subject, text) in enumerate(_CUSTOMERS):

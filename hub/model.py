@@ -195,6 +195,14 @@ class Inbox:
     config: Mapping[str, Any] = field(default_factory=dict)
     created_at: datetime
 
+    def __repr__(self) -> str:
+        # settings may hold secrets (which ones, only the channel knows): names, never values
+        return (
+            f"Inbox(id={self.id!r}, name={self.name!r}, channel={self.channel!r}, "
+            f"team_id={self.team_id!r}, config=<keys: {', '.join(sorted(self.config))}>, "
+            f"created_at={self.created_at!r})"
+        )
+
 
 @dataclass(frozen=True, kw_only=True, slots=True)
 class ApiToken:

@@ -62,3 +62,42 @@ def load_secret_key(config: HubConfig) -> bytes:
         path,
     )
     return key.encode()
+
+
+def next_key_file(config: HubConfig) -> Path | None:
+    """Where `hub secrets rotate` keeps the next key until the rotation is done."""
+    path = secret_key_file(config)
+    return path.with_name(KEY_FILE + ".next") if path is not None else None
+
+
+def read_or_create_key(path: Path) -> tuple[bytes, bool]:
+    """The key kept in `path`, or a new one written there first (mode 0600); (key, created).
+
+    Written before anything is encrypted with it, so a rotation that stops half way can be
+    finished by running it again: the values already re-encrypted open with this same key.
+    """
+    try:
+        kept = path.read_text().strip()
+    except FileNotFoundError:
+        kept = ""
+    except OSError as exc:
+        raise ConfigError("secrets rotate", f"cannot read the next key {path}: {exc}") from None
+    if kept:
+        return kept.encode(), False
+    key = secrets.token_urlsafe(48)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as fh:
+        fh.write(key + "\n")
+        fh.flush()
+        os.fsync(fh.fileno())
+    return key.encode(), True
+
+
+def install_kept_key(config: HubConfig, next_path: Path) -> Path:
+    """Make the next key the hub's kept key (an atomic rename); the kept key's path."""
+    path = secret_key_file(config)
+    if path is None:
+        raise ConfigError("secrets rotate", "an in-memory hub keeps no key")
+    os.replace(next_path, path)
+    return path

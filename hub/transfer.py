@@ -3,6 +3,12 @@
 Distinct from `hub migrate` (a schema upgrade in place): this moves every record, e.g. from
 the embedded SQLite file to a MongoDB replica set. Imports are upserts by id, so a transfer
 that was interrupted, or one that reported a mismatch, can simply be run again.
+
+Secret inbox settings travel as they are stored: encrypted under the hub secret key
+(hub/settings_crypto.py), never decrypted or printed here. The target hub must therefore run
+with the same key (HUB_SECRET_KEY, or the kept `secret_key` file copied beside the new
+store); a hub with another key reports them unreadable and the admin sets them again.
+This is a store-to-store copy, not an export: nothing is written outside the two stores.
 """
 
 from __future__ import annotations
@@ -233,4 +239,9 @@ async def run_transfer(
             code="verification_failed",
         )
     console.print(f"verified: {sum(k.target for k in report.kinds)} records, counts equal")
+    console.print(
+        "secret inbox settings were copied encrypted: run the target hub with the same "
+        "hub secret key (HUB_SECRET_KEY or the kept secret_key file)",
+        markup=False,
+    )
     return 0

@@ -10,11 +10,11 @@ from pathlib import Path
 import pytest
 from aiohttp.test_utils import TestClient
 
-from hub.actions import ActionContext
+from hub.actions import ActionContext, do_create_inbox
 from hub.app import create_app
 from hub.config import HubConfig, load_config
 from hub.events import EventBus
-from hub.keys import STORE_KEY
+from hub.keys import ACTIONS_KEY, STORE_KEY
 from hub.model import Agent, Inbox, Role, utcnow
 from hub.store import create_store
 from hub.web.middleware import hash_token, new_token
@@ -102,8 +102,13 @@ async def build_world(
         await store.create_token(
             agent_id=agent.id, name="t", token_hash=hash_token(tokens[key]), now=now
         )
-    api_inbox = await store.create_inbox(
-        name="API", channel="api", team_id=None, config=api_inbox_config or {}, now=now
+    # through the action: a webhook_secret in api_inbox_config is sealed as in production
+    api_inbox = await do_create_inbox(
+        client.app[ACTIONS_KEY],
+        name="API",
+        channel="api",
+        team_id=None,
+        config=api_inbox_config or {},
     )
     inbox_a = await store.create_inbox(
         name="A", channel="api", team_id=team_a.id, config={}, now=now
@@ -120,6 +125,9 @@ async def build_world(
         inbox_b=inbox_b,
         tokens=tokens,
     )
+
+
+WEBHOOK_SECRET = "whsec-test-0123456789abcdef"  # an API inbox's webhook_secret in tests
 
 
 def inbound_body(inbox_id: str, provider_id: str, **extra: object) -> dict[str, object]:

@@ -56,3 +56,17 @@ def test_new_id_encodes_the_millisecond_time_in_its_first_ten_characters() -> No
     for char in encoded:
         value = value * 32 + alphabet.index(char)
     assert before <= value <= after
+
+
+def test_an_inbox_repr_names_its_settings_but_shows_no_value() -> None:
+    from hub.model import Inbox, utcnow
+
+    inbox = Inbox(
+        id="inb_1",
+        name="Site",
+        channel="webchat",
+        config={"identity_secret": "do-not-print-me"},
+        created_at=utcnow(),
+    )
+    assert "do-not-print-me" not in repr(inbox) and "do-not-print-me" not in str(inbox)
+    assert "identity_secret" in repr(inbox)

@@ -1,4 +1,4 @@
-"""ApiChannel: replies go to the inbox's webhook (if any) as JSON with an idempotency key."""
+"""ApiChannel: replies go to the inbox's webhook (if any) as signed JSON with an idempotency key."""
 
 from __future__ import annotations
 
@@ -8,8 +8,9 @@ from typing import Any, ClassVar
 import aiohttp
 import orjson
 
-from channels.api.config import ApiInboxConfig
+from channels.api.config import SECRET_SETTINGS, ApiInboxConfig, check_settings
 from channels.api.inbound import InboundEndpoints
+from channels.api.signing import SIGNATURE_HEADER, signature_header
 from channels.base import ChannelContext
 from hub.errors import HubError, SendError, StoreUnavailable
 from hub.model import DeliveryStatus, Inbound, IngestResult, Outbound, Receipt
@@ -21,6 +22,8 @@ class ApiChannel:
 
     name: ClassVar[str] = "api"
     default_config: ClassVar[Mapping[str, Any]] = {}
+    secret_settings: ClassVar[frozenset[str]] = SECRET_SETTINGS
+    check_settings = staticmethod(check_settings)
 
     def __init__(self) -> None:
         self._session: aiohttp.ClientSession | None = None
@@ -55,9 +58,19 @@ class ApiChannel:
         inbox = await self._ctx.get_inbox(outbound.inbox_id)
         if inbox is None:
             raise SendError(f"inbox {outbound.inbox_id} no longer exists", permanent=True)
-        config = ApiInboxConfig.parse(inbox.config)
+        try:
+            config = ApiInboxConfig.parse(inbox.config)
+        except HubError as exc:
+            reason = f"the inbox's settings are invalid: {exc.message}"
+            raise SendError(reason, permanent=True) from None
         if not config.webhook_url:
             return Receipt(provider_id=f"api:{outbound.message_id}", status=DeliveryStatus.SENT)
+        if not config.webhook_secret:
+            # never unsigned: the receiver could not tell the hub from anyone else
+            raise SendError(
+                "the inbox has a webhook_url but no webhook_secret to sign with; set one",
+                permanent=True,
+            )
         body = orjson.dumps(
             {
                 "message_id": outbound.message_id,
@@ -72,6 +85,7 @@ class ApiChannel:
         headers = {
             "Content-Type": "application/json",
             "Idempotency-Key": outbound.idempotency_key,
+            SIGNATURE_HEADER: signature_header(config.webhook_secret, body),
         }
         try:
             async with self._session.post(

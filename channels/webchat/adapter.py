@@ -11,7 +11,7 @@ from typing import Any, ClassVar
 from aiohttp import web
 from cachetools import TTLCache
 
-from channels.webchat.config import WebchatInboxConfig
+from channels.webchat.config import SECRET_SETTINGS, WebchatInboxConfig, check_settings
 from channels.webchat.fanout import VisitorRegistry
 from channels.webchat.limits import BucketTable
 from channels.webchat.pages import StaticPages
@@ -68,6 +68,8 @@ class WebchatChannel:
 
     name: ClassVar[str] = CHANNEL
     default_config: ClassVar[Mapping[str, Any]] = {"heartbeat_seconds": 25.0}
+    secret_settings: ClassVar[frozenset[str]] = SECRET_SETTINGS
+    check_settings = staticmethod(check_settings)
 
     def __init__(self) -> None:
         self._ctx: ChannelContext | None = None

@@ -9,6 +9,8 @@ from typing import Any
 from hub.errors import InvalidInput
 
 MAX_TEXT = 65_536  # the hub's own limit on a message's text (hub/actions/ingest.py)
+# stored encrypted, never shown to agents; admins see only whether it is set
+SECRET_SETTINGS = frozenset({"identity_secret"})
 
 
 def _number(raw: Mapping[str, Any], name: str, default: float, low: float, high: float) -> float:
@@ -93,3 +95,8 @@ class WebchatInboxConfig:
             ),
             allowed_origins=tuple(o.rstrip("/") for o in origins),
         )
+
+
+def check_settings(settings: Mapping[str, Any]) -> None:
+    """InvalidInput for web-chat settings the chat could not run with (checked on write)."""
+    WebchatInboxConfig.parse(settings)

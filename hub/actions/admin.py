@@ -19,8 +19,10 @@ from hub.actions.context import ActionContext
 from hub.errors import Conflict, InvalidAddress, InvalidInput, NotFound
 from hub.events import EventType
 from hub.identity import normalise_email
+from hub.inbox_settings import InboxSettings, installed_inbox_settings
 from hub.model import Agent, Inbox, Role, Team
 from hub.passwords import hash_password
+from hub.secret_key import load_secret_key
 from hub.store.base import UNSET
 
 MAX_NAME_LENGTH = 200
@@ -170,6 +172,13 @@ def _check_config(config: Mapping[str, Any]) -> dict[str, Any]:
     return dict(config)
 
 
+def inbox_settings(ctx: ActionContext) -> InboxSettings:
+    """The hub's secret-settings policy (the app sets it; else built once from the hub secret)."""
+    if ctx.inbox_settings is None:
+        ctx.inbox_settings = installed_inbox_settings(load_secret_key(ctx.config))
+    return ctx.inbox_settings
+
+
 async def do_create_inbox(
     ctx: ActionContext,
     *,
@@ -178,16 +187,26 @@ async def do_create_inbox(
     team_id: str | None,
     config: Mapping[str, Any],
 ) -> Inbox:
-    """Create an inbox (the caller checks that the channel is installed)."""
+    """Create an inbox (the caller checks that the channel is installed); secrets are sealed.
+
+    A secret is sealed with the inbox's id as associated data, so it is written by a second
+    update once the id exists; the event goes out after both.
+    """
     if not channel:
         raise InvalidInput("choose a channel", field="channel")
+    settings = inbox_settings(ctx)
+    edit = settings.split(channel, _check_config(config))
+    settings.check(channel, edit, None)
     inbox = await ctx.store.create_inbox(
         name=clean_name(name),
         channel=channel,
         team_id=team_id or None,
-        config=_check_config(config),
+        config=edit.plain,
         now=ctx.clock(),
     )
+    if edit.secrets:
+        stored = settings.stored_config(edit, inbox_id=inbox.id, channel=channel, current={})
+        inbox = await ctx.store.update_inbox(inbox.id, config=stored)
     ctx.bus.publish(EventType.INBOX_CREATED, {"inbox": inbox})
     return inbox
 
@@ -200,12 +219,24 @@ async def do_update_inbox(
     team_id: str | None = UNSET,
     config: Mapping[str, Any] = UNSET,
 ) -> Inbox:
-    """Edit an inbox's name, team (None: no team) or config (replaced whole)."""
+    """Edit an inbox's name, team (None: no team) or config (replaced whole, except that a
+    secret setting left out keeps its value; see hub/inbox_settings.py)."""
+    stored: Mapping[str, Any] = UNSET
+    if config is not UNSET:
+        current = await ctx.store.get_inbox(inbox_id)
+        if current is None:
+            raise NotFound(f"inbox {inbox_id!r} does not exist", code="inbox_not_found")
+        settings = inbox_settings(ctx)
+        edit = settings.split(current.channel, _check_config(config))
+        settings.check(current.channel, edit, current)
+        stored = settings.stored_config(
+            edit, inbox_id=inbox_id, channel=current.channel, current=current.config
+        )
     inbox = await ctx.store.update_inbox(
         inbox_id,
         name=name if name is UNSET else clean_name(name),
         team_id=team_id if team_id is UNSET else (team_id or None),
-        config=config if config is UNSET else _check_config(config),
+        config=stored,
     )
     ctx.bus.publish(EventType.INBOX_UPDATED, {"inbox": inbox})
     return inbox

@@ -9,6 +9,7 @@ from typing import Protocol
 
 from hub.config import HubConfig
 from hub.events import EventBus
+from hub.inbox_settings import InboxSettings
 from hub.model import Conversation, utcnow
 from hub.presence import PresenceTracker
 from hub.store.base import Store
@@ -40,6 +41,8 @@ class ActionContext:
     clock: Callable[[], datetime] = field(default=utcnow)
     # agents' open connections; the app sets its grace period and event publishing
     presence: PresenceTracker = field(default_factory=PresenceTracker)
+    # secret inbox settings: the app sets it; else built on first use (hub/actions/admin.py)
+    inbox_settings: InboxSettings | None = None
 
     @property
     def reopen_window(self) -> timedelta:

@@ -64,11 +64,27 @@ class MessageIn(Strict):
     html: Annotated[str, StringConstraints(max_length=1_048_576)] | None = None
 
 
+SETTINGS_DESCRIPTION = (
+    "The channel's settings for this inbox. A secret setting (e.g. identity_secret, "
+    "webhook_secret) is a string to set or replace it, null to clear it, or "
+    '{"set": true|false} (as read back) or left out to keep it; it is stored encrypted and '
+    'never returned: agents do not see it, admins see only {"set": true|false}.'
+)
+
+
 class InboxIn(Strict):
     name: ShortText
     channel: ShortText
     team_id: Id | None = None
-    config: dict[str, Any] = {}
+    config: dict[str, Any] = Field(default={}, description=SETTINGS_DESCRIPTION)
+
+
+class InboxPatchIn(Strict):
+    """Fields left out are unchanged; `config` replaces the settings whole, except secrets."""
+
+    name: ShortText | None = None
+    team_id: Id | None = Field(default=None, description="null: no team (every agent sees it)")
+    config: dict[str, Any] | None = Field(default=None, description=SETTINGS_DESCRIPTION)
 
 
 class ConversationQuery(Strict):

@@ -9,6 +9,7 @@ from aiohttp.test_utils import TestClient
 
 from hub.keys import STORE_KEY
 from hub.model import Agent, Role, Team, utcnow
+from hub.settings_crypto import is_sealed
 from hub.store import Store
 from tests.web.signin import Browser, add_agent, post_login, sign_in
 
@@ -211,11 +212,13 @@ async def test_create_an_inbox_for_an_installed_channel(admin: Admin, store: Sto
         channel="api",
         team_id=team.id,
         config='{"webhook_url": "https://shop.example/hook"}',
+        secret_webhook_secret="whsec-typed-on-the-page-0123",
     )
     [inbox] = await store.list_inboxes()
     assert (status, location) == (303, f"/admin/inboxes/{inbox.id}")
     assert (inbox.name, inbox.channel, inbox.team_id) == ("Shop", "api", team.id)
-    assert dict(inbox.config) == {"webhook_url": "https://shop.example/hook"}
+    assert inbox.config["webhook_url"] == "https://shop.example/hook"
+    assert is_sealed(inbox.config["webhook_secret"])
 
 
 @pytest.mark.parametrize(

@@ -11,7 +11,7 @@ from aiohttp.test_utils import TestClient, TestServer
 
 from hub.keys import STORE_KEY
 from hub.model import utcnow
-from tests.conftest import World, build_world, inbound_body
+from tests.conftest import WEBHOOK_SECRET, World, build_world, inbound_body
 
 
 async def _ingest(
@@ -165,7 +165,11 @@ async def test_reply_to_a_failing_webhook_is_retried_under_the_same_key(
     try:
         store = client.app[STORE_KEY]
         world = await build_world(
-            client, api_inbox_config={"webhook_url": str(server.make_url("/hook"))}
+            client,
+            api_inbox_config={
+                "webhook_url": str(server.make_url("/hook")),
+                "webhook_secret": WEBHOOK_SECRET,
+            },
         )
         cid = (await _ingest(client, world, "w1"))["conversation_id"]
         resp = await client.post(
@@ -197,7 +201,11 @@ async def test_reply_rejected_by_the_webhook_fails_with_the_reason(
     server, calls = await _webhook([400])
     try:
         world = await build_world(
-            client, api_inbox_config={"webhook_url": str(server.make_url("/hook"))}
+            client,
+            api_inbox_config={
+                "webhook_url": str(server.make_url("/hook")),
+                "webhook_secret": WEBHOOK_SECRET,
+            },
         )
         cid = (await _ingest(client, world, "w2"))["conversation_id"]
         resp = await client.post(

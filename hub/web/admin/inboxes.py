@@ -1,6 +1,8 @@
 """Admin pages for inboxes: list, create for an installed channel, edit name/team/config.
 
-A web-chat inbox's page also shows the snippet that embeds the widget on a website.
+Secret settings (declared by each channel) never appear on a page: each gets a password
+field that is left empty to keep the value, and a "clear" checkbox; the page says only
+whether it is set. A web-chat inbox's page also shows the snippet that embeds the widget.
 """
 
 from __future__ import annotations
@@ -11,8 +13,8 @@ import orjson
 from aiohttp import web
 
 from hub.actions import do_create_inbox, do_update_inbox
-from hub.actions.admin import MAX_CONFIG_BYTES, clean_name
-from hub.errors import InvalidInput, NotFound
+from hub.actions.admin import MAX_CONFIG_BYTES, clean_name, inbox_settings
+from hub.errors import HubError, InvalidInput, NotFound
 from hub.keys import ACTIONS_KEY, CHANNELS_KEY, CONFIG_KEY, STORE_KEY
 from hub.model import Inbox, Team
 from hub.web.admin.forms import Form, done, read_form
@@ -63,6 +65,43 @@ def _channels(request: web.Request) -> list[str]:
     return sorted(channels)
 
 
+def _secret_names(request: web.Request, channel: str) -> list[str]:
+    return sorted(inbox_settings(request.config_dict[ACTIONS_KEY]).secret_names(channel))
+
+
+def secret_field(name: str) -> str:
+    """The form field of a secret setting's new value (prefixed: no clash with name, config)."""
+    return f"secret_{name}"
+
+
+def clear_field(name: str) -> str:
+    """The form field of a secret setting's "clear" checkbox."""
+    return f"clear_{name}"
+
+
+def _with_secret_edits(form: Form, names: list[str], config: dict[str, Any]) -> dict[str, Any]:
+    """The config with the typed secrets (an empty field keeps the value; clear removes it)."""
+    edited = dict(config)
+    for name in names:
+        typed = form.get(secret_field(name))
+        if form.get(clear_field(name)) == "on":
+            edited[name] = None
+        elif typed:
+            edited[name] = typed
+    return edited
+
+
+def _fail(form: Form, exc: HubError, names: list[str]) -> None:
+    """An action's error next to its field (a secret's next to its password field)."""
+    field = exc.details.get("field")
+    if isinstance(field, str) and field in names:
+        form.error(secret_field(field), exc.message)
+    elif isinstance(field, str) and field in ("name", "channel", "team_id"):
+        form.error(field, exc.message)
+    else:
+        form.error("config", exc.message)
+
+
 async def list_inboxes(request: web.Request) -> web.StreamResponse:
     """GET /admin/inboxes."""
     store = request.config_dict[STORE_KEY]
@@ -78,10 +117,23 @@ async def list_inboxes(request: web.Request) -> web.StreamResponse:
 async def _form_page(
     request: web.Request, form: Form, inbox: Inbox | None, status: int = 200
 ) -> web.Response:
+    secrets: list[tuple[str, str, str | None, bool]]
+    if inbox is not None:
+        secrets = [
+            (n, secret_field(n), clear_field(n), bool(inbox.config.get(n)))
+            for n in _secret_names(request, inbox.channel)
+        ]
+    else:  # the channel is chosen on the form: offer each channel's secrets, named by it
+        secrets = [
+            (f"{n} ({c} inboxes)", secret_field(n), None, False)
+            for c in _channels(request)
+            for n in _secret_names(request, c)
+        ]
     context = {
         "section": "inboxes",
         "form": form,
         "inbox": inbox,
+        "secrets": secrets,
         "team_options": [(t.id, t.name) for t in await request.config_dict[STORE_KEY].list_teams()],
         "channel_options": [(c, c) for c in _channels(request)],
         "snippet": embed_snippet(request, inbox)
@@ -106,15 +158,20 @@ async def create_inbox(request: web.Request) -> web.StreamResponse:
         form.error("channel", f"choose an installed channel: {', '.join(_channels(request))}")
     team_id = _team_id(form, teams)
     config = form.check("config", clean_config)
+    names = _secret_names(request, channel)
     if form.ok and name is not None and config is not None:
-        inbox = await do_create_inbox(
-            request.config_dict[ACTIONS_KEY],
-            name=name,
-            channel=channel,
-            team_id=team_id,
-            config=config,
-        )
-        return done(request, f"/admin/inboxes/{inbox.id}", f"Inbox {inbox.name} created.")
+        try:
+            inbox = await do_create_inbox(
+                request.config_dict[ACTIONS_KEY],
+                name=name,
+                channel=channel,
+                team_id=team_id,
+                config=_with_secret_edits(form, names, config),
+            )
+        except InvalidInput as exc:
+            _fail(form, exc, names)
+        else:
+            return done(request, f"/admin/inboxes/{inbox.id}", f"Inbox {inbox.name} created.")
     return await _form_page(request, form, None, status=422)
 
 
@@ -129,9 +186,9 @@ async def _inbox(request: web.Request) -> Inbox:
 async def edit_inbox_form(request: web.Request) -> web.StreamResponse:
     """GET /admin/inboxes/{inbox_id}."""
     inbox = await _inbox(request)
-    form = Form.filled(
-        {"name": inbox.name, "team_id": inbox.team_id, "config": pretty_json(inbox.config)}
-    )
+    names = _secret_names(request, inbox.channel)
+    plain = {k: v for k, v in inbox.config.items() if k not in names}
+    form = Form.filled({"name": inbox.name, "team_id": inbox.team_id, "config": pretty_json(plain)})
     return await _form_page(request, form, inbox)
 
 
@@ -143,11 +200,20 @@ async def update_inbox(request: web.Request) -> web.StreamResponse:
     name = form.check("name", clean_name)
     team_id = _team_id(form, teams)
     config = form.check("config", clean_config)
+    names = _secret_names(request, inbox.channel)
     if form.ok and name is not None and config is not None:
-        updated = await do_update_inbox(
-            request.config_dict[ACTIONS_KEY], inbox.id, name=name, team_id=team_id, config=config
-        )
-        return done(request, "/admin/inboxes", f"Inbox {updated.name} saved.")
+        try:
+            updated = await do_update_inbox(
+                request.config_dict[ACTIONS_KEY],
+                inbox.id,
+                name=name,
+                team_id=team_id,
+                config=_with_secret_edits(form, names, config),
+            )
+        except InvalidInput as exc:
+            _fail(form, exc, names)
+        else:
+            return done(request, "/admin/inboxes", f"Inbox {updated.name} saved.")
     return await _form_page(request, form, inbox, status=422)
 
 

@@ -11,6 +11,7 @@ import pytest
 from aiohttp import ClientWebSocketResponse, WSMsgType
 from aiohttp.test_utils import TestClient
 
+from hub.actions import do_create_inbox
 from hub.config import HubConfig
 from hub.keys import ACTIONS_KEY, STORE_KEY
 from hub.model import Agent, Inbox, Role, utcnow
@@ -31,10 +32,9 @@ def config(make_config: Callable[..., HubConfig]) -> HubConfig:
 
 
 async def make_inbox(client: TestClient, **config: Any) -> Inbox:
-    """A webchat inbox with these settings."""
-    store = client.app[STORE_KEY]
-    return await store.create_inbox(
-        name="Website", channel="webchat", team_id=None, config=config, now=utcnow()
+    """A webchat inbox with these settings (through the action: its secret is sealed)."""
+    return await do_create_inbox(
+        client.app[ACTIONS_KEY], name="Website", channel="webchat", team_id=None, config=config
     )
 
 

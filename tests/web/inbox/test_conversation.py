@@ -11,11 +11,11 @@ import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 
-from hub.actions import do_create_canned_response
+from hub.actions import do_create_canned_response, do_update_inbox
 from hub.events import EventType
 from hub.keys import ACTIONS_KEY, BUS_KEY, STORE_KEY
 from hub.model import IdentityKind, Priority, Status, utcnow
-from tests.conftest import World
+from tests.conftest import WEBHOOK_SECRET, World
 from tests.web.inbox_world import (
     ingest,
     make_inbox,
@@ -138,8 +138,10 @@ async def test_a_reply_from_the_page_goes_out_on_the_conversations_channel(
     client: TestClient, world: World, webhook: tuple[TestServer, list[dict[str, Any]]]
 ) -> None:
     server, calls = webhook
-    await client.app[STORE_KEY].update_inbox(
-        world.api_inbox.id, config={"webhook_url": str(server.make_url("/hook"))}
+    await do_update_inbox(
+        client.app[ACTIONS_KEY],
+        world.api_inbox.id,
+        config={"webhook_url": str(server.make_url("/hook")), "webhook_secret": WEBHOOK_SECRET},
     )
     found = await ingest(client, world.api_inbox, sender="kari@example.com")
     cid = found.conversation.id
