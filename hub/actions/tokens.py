@@ -54,9 +54,7 @@ def _check_expiry(ctx: ActionContext, expires_at: datetime | None) -> None:
     if expires_at <= now:
         raise InvalidInput("expires_at must be in the future", field="expires_at")
     if expires_at > now + timedelta(days=MAX_EXPIRY_DAYS):
-        raise InvalidInput(
-            f"expires_at must be within {MAX_EXPIRY_DAYS} days", field="expires_at"
-        )
+        raise InvalidInput(f"expires_at must be within {MAX_EXPIRY_DAYS} days", field="expires_at")
 
 
 def _may_manage(actor: Agent | None, agent_id: str) -> bool:
