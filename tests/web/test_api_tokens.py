@@ -102,6 +102,7 @@ async def test_a_non_admin_cannot_list_another_agents_tokens(
         "/api/v1/tokens", params={"agent_id": world.agent_b.id}, headers=world.auth("a")
     )
     assert resp.status == 404
+    assert (await resp.json())["error"]["code"] == "agent_not_found"
 
 
 async def test_an_admin_lists_another_agents_tokens(client: TestClient, world: World) -> None:

@@ -79,25 +79,36 @@ async def test_admin_revokes_an_agents_token_from_the_page(client: TestClient) -
     assert await _me(client, secret) == 401
 
 
-async def test_admin_token_revoke_without_csrf_token_is_refused(client: TestClient) -> None:
+async def test_admin_token_revoke_is_refused_without_the_csrf_token_only(
+    client: TestClient,
+) -> None:
     store = client.app[STORE_KEY]
     await add_agent(client, "root@hub.test", role=Role.ADMIN)
     bob = await add_agent(client, "bob@hub.test")
     token_id = await _token(store, bob)
-    await sign_in(client, "root@hub.test")
-    resp = await client.post(f"/admin/agents/{bob.id}/tokens/{token_id}/revoke", data={})
+    csrf = await sign_in(client, "root@hub.test")
+    url = f"/admin/agents/{bob.id}/tokens/{token_id}/revoke"
+    resp = await client.post(url, data={})
     assert resp.status == 403
     assert [t.id for t in await store.list_tokens(bob.id)] == [token_id]
+    resp = await client.post(url, data={"csrf_token": csrf}, allow_redirects=False)
+    assert resp.status == 303
+    assert await store.list_tokens(bob.id) == []
 
 
-async def test_admin_token_create_without_csrf_token_is_refused(client: TestClient) -> None:
+async def test_admin_token_create_is_refused_without_the_csrf_token_only(
+    client: TestClient,
+) -> None:
     store = client.app[STORE_KEY]
     await add_agent(client, "root@hub.test", role=Role.ADMIN)
     bob = await add_agent(client, "bob@hub.test")
-    await sign_in(client, "root@hub.test")
-    resp = await client.post(f"/admin/agents/{bob.id}/tokens", data={"name": "x"})
+    csrf = await sign_in(client, "root@hub.test")
+    url = f"/admin/agents/{bob.id}/tokens"
+    resp = await client.post(url, data={"name": "x"})
     assert resp.status == 403
     assert await store.list_tokens(bob.id) == []
+    assert (await client.post(url, data={"name": "x", "csrf_token": csrf})).status == 200
+    assert [t.name for t in await store.list_tokens(bob.id)] == ["x"]
 
 
 async def test_admin_token_form_without_a_name_is_422_with_the_reason(
@@ -142,23 +153,33 @@ async def test_an_agent_revokes_their_own_token(client: TestClient) -> None:
     assert await store.list_tokens(bob.id) == []
 
 
-async def test_own_token_revoke_without_csrf_token_is_refused(client: TestClient) -> None:
+async def test_own_token_revoke_is_refused_with_a_wrong_csrf_token_only(
+    client: TestClient,
+) -> None:
     store = client.app[STORE_KEY]
     bob = await add_agent(client, "bob@hub.test")
     token_id = await _token(store, bob)
-    await sign_in(client, "bob@hub.test")
-    resp = await client.post(f"/account/tokens/{token_id}/revoke", data={"csrf_token": "x"})
+    csrf = await sign_in(client, "bob@hub.test")
+    url = f"/account/tokens/{token_id}/revoke"
+    resp = await client.post(url, data={"csrf_token": "forged"})
     assert resp.status == 403
     assert len(await store.list_tokens(bob.id)) == 1
+    resp = await client.post(url, data={"csrf_token": csrf}, allow_redirects=False)
+    assert resp.status == 303
+    assert await store.list_tokens(bob.id) == []
 
 
-async def test_own_token_create_without_csrf_token_is_refused(client: TestClient) -> None:
+async def test_own_token_create_is_refused_without_the_csrf_token_only(
+    client: TestClient,
+) -> None:
     store = client.app[STORE_KEY]
     bob = await add_agent(client, "bob@hub.test")
-    await sign_in(client, "bob@hub.test")
+    csrf = await sign_in(client, "bob@hub.test")
     resp = await client.post("/account/tokens", data={"name": "x"})
     assert resp.status == 403
     assert await store.list_tokens(bob.id) == []
+    assert (await client.post("/account/tokens", data={"name": "x", "csrf_token": csrf})).ok
+    assert [t.name for t in await store.list_tokens(bob.id)] == ["x"]
 
 
 async def test_an_agent_cannot_revoke_another_agents_token_from_their_page(
@@ -171,6 +192,7 @@ async def test_an_agent_cannot_revoke_another_agents_token_from_their_page(
     csrf = await sign_in(client, "bob@hub.test")
     resp = await client.post(f"/account/tokens/{token_id}/revoke", data={"csrf_token": csrf})
     assert resp.status == 404
+    assert "no live token" in await resp.text()
     assert len(await store.list_tokens(ann.id)) == 1
 
 
