@@ -16,6 +16,7 @@ from typing import Any
 from aiohttp import web
 
 from hub.actions import do_revoke_token
+from hub.actions.admin import clean_name
 from hub.actions.tokens import MAX_EXPIRY_DAYS, expiry_in_days, token_status, tokens_of
 from hub.errors import HubError, InvalidInput, NotFound
 from hub.keys import ACTIONS_KEY, AGENT_KEY
@@ -88,13 +89,15 @@ async def create_from_form(
     """Create a token from the submitted form; (form with errors, None) if it is invalid."""
     ctx = request.config_dict[ACTIONS_KEY]
     form = await read_form(request)
-    days = form.check("expires_days", _days)
-    if not form.ok:
+    # field names of their own: the admin's agent page has another form with a "name"
+    name = form.check("token_name", lambda v: clean_name(v, field="token_name", what="name"))
+    days = form.check("token_expires_days", _days)
+    if not form.ok or name is None:
         return form, None
     try:
         expires_at = expiry_in_days(ctx, days) if days is not None else None
         issued = await mint_token(
-            ctx, agent_id, name=form.get("name"), expires_at=expires_at, actor=request[AGENT_KEY]
+            ctx, agent_id, name=name, expires_at=expires_at, actor=request[AGENT_KEY]
         )
     except HubError as exc:
         form.fail(exc)

@@ -51,7 +51,7 @@ async def test_admin_creates_a_token_for_an_agent_and_sees_it_once(client: TestC
     csrf = await sign_in(client, "root@hub.test")
     resp = await client.post(
         f"/admin/agents/{bob.id}/tokens",
-        data={"name": "Zapier", "expires_days": "30", "csrf_token": csrf},
+        data={"token_name": "Zapier", "token_expires_days": "30", "csrf_token": csrf},
     )
     assert resp.status == 200
     secret = _secret(await resp.text())
@@ -66,7 +66,7 @@ async def test_admin_revokes_an_agents_token_from_the_page(client: TestClient) -
     bob = await add_agent(client, "bob@hub.test")
     csrf = await sign_in(client, "root@hub.test")
     resp = await client.post(
-        f"/admin/agents/{bob.id}/tokens", data={"name": "CI", "csrf_token": csrf}
+        f"/admin/agents/{bob.id}/tokens", data={"token_name": "CI", "csrf_token": csrf}
     )
     secret = _secret(await resp.text())
     token_id = (await client.app[STORE_KEY].list_tokens(bob.id))[0].id
@@ -104,10 +104,10 @@ async def test_admin_token_create_is_refused_without_the_csrf_token_only(
     bob = await add_agent(client, "bob@hub.test")
     csrf = await sign_in(client, "root@hub.test")
     url = f"/admin/agents/{bob.id}/tokens"
-    resp = await client.post(url, data={"name": "x"})
+    resp = await client.post(url, data={"token_name": "x"})
     assert resp.status == 403
     assert await store.list_tokens(bob.id) == []
-    assert (await client.post(url, data={"name": "x", "csrf_token": csrf})).status == 200
+    assert (await client.post(url, data={"token_name": "x", "csrf_token": csrf})).status == 200
     assert [t.name for t in await store.list_tokens(bob.id)] == ["x"]
 
 
@@ -119,11 +119,11 @@ async def test_admin_token_form_without_a_name_is_422_with_the_reason(
     csrf = await sign_in(client, "root@hub.test")
     resp = await client.post(
         f"/admin/agents/{bob.id}/tokens",
-        data={"name": " ", "expires_days": "0", "csrf_token": csrf},
+        data={"token_name": " ", "token_expires_days": "0", "csrf_token": csrf},
     )
     assert resp.status == 422
     page = await resp.text()
-    assert "must not be empty" in page or "number of days" in page
+    assert "must not be empty" in page and "number of days" in page
     assert 'data-testid="issued-secret"' not in page
 
 
@@ -133,7 +133,7 @@ async def test_admin_token_form_without_a_name_is_422_with_the_reason(
 async def test_an_agent_creates_and_lists_their_own_token(client: TestClient) -> None:
     await add_agent(client, "bob@hub.test")
     csrf = await sign_in(client, "bob@hub.test")
-    resp = await client.post("/account/tokens", data={"name": "laptop", "csrf_token": csrf})
+    resp = await client.post("/account/tokens", data={"token_name": "laptop", "csrf_token": csrf})
     assert resp.status == 200
     secret = _secret(await resp.text())
     assert await _me(client, secret) == 200
@@ -175,10 +175,10 @@ async def test_own_token_create_is_refused_without_the_csrf_token_only(
     store = client.app[STORE_KEY]
     bob = await add_agent(client, "bob@hub.test")
     csrf = await sign_in(client, "bob@hub.test")
-    resp = await client.post("/account/tokens", data={"name": "x"})
+    resp = await client.post("/account/tokens", data={"token_name": "x"})
     assert resp.status == 403
     assert await store.list_tokens(bob.id) == []
-    assert (await client.post("/account/tokens", data={"name": "x", "csrf_token": csrf})).ok
+    assert (await client.post("/account/tokens", data={"token_name": "x", "csrf_token": csrf})).ok
     assert [t.name for t in await store.list_tokens(bob.id)] == ["x"]
 
 
