@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import logging
+import sqlite3
 from datetime import datetime, timedelta
 
+import pytest
 from aiohttp.test_utils import TestClient
 
+from hub.config import HubConfig
 from hub.keys import ACTIONS_KEY, STORE_KEY
 from hub.model import utcnow
 from tests.conftest import World
@@ -165,3 +169,22 @@ async def test_last_used_at_is_written_at_most_once_a_minute(
     client.app[ACTIONS_KEY].clock = lambda: utcnow() + timedelta(seconds=30)
     await client.get("/api/v1/me", headers=_bearer(created["secret"]))
     assert (await store.get_token(created["id"])).last_used_at == first  # type: ignore[union-attr]
+
+
+async def test_a_failed_last_used_write_is_logged_and_the_request_still_served(
+    client: TestClient, world: World, config: HubConfig, caplog: pytest.LogCaptureFixture
+) -> None:
+    created = await _create(client, world)
+    # a real store refusing the write: a trigger aborts every update of api_tokens
+    db = sqlite3.connect(config.store.url.removeprefix("sqlite:///"))
+    db.execute(
+        "CREATE TRIGGER no_touch BEFORE UPDATE ON api_tokens"
+        " BEGIN SELECT RAISE(ABORT, 'read-only for the test'); END"
+    )
+    db.commit()
+    db.close()
+    with caplog.at_level(logging.ERROR, logger="hub.web.middleware"):
+        resp = await client.get("/api/v1/me", headers=_bearer(created["secret"]))
+    assert resp.status == 200
+    assert f"could not record the use of token {created['id']}" in caplog.text
+    assert created["secret"] not in caplog.text

@@ -69,6 +69,7 @@ async def test_admin_revokes_an_agents_token_from_the_page(client: TestClient) -
         f"/admin/agents/{bob.id}/tokens", data={"token_name": "CI", "csrf_token": csrf}
     )
     secret = _secret(await resp.text())
+    assert await _me(client, secret) == 200  # now cached by this process's lookups
     token_id = (await client.app[STORE_KEY].list_tokens(bob.id))[0].id
     resp = await client.post(
         f"/admin/agents/{bob.id}/tokens/{token_id}/revoke",
