@@ -1,4 +1,4 @@
-"""The `hub` command: serve, migrate, user add/list, token create, demo, secrets, transfer."""
+"""The `hub` command: serve, migrate, users, tokens, demo, secrets, transfer."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
 from typing import Any
 
+from hub.cli_tokens import add_token_commands
 from hub.config import HubConfig, load_config
 from hub.errors import ConfigError, HubError
 
@@ -148,49 +149,25 @@ def cmd_user_list(config: HubConfig, args: argparse.Namespace) -> int:
     return asyncio.run(_with_store(config, run))
 
 
-def cmd_token_create(config: HubConfig, args: argparse.Namespace) -> int:
-    from hub.identity import normalise_email
-    from hub.model import utcnow
-    from hub.web.middleware import hash_token, new_token
-
-    async def run(store: Any) -> int:
-        agent = await store.get_agent_by_email(normalise_email(args.email))
-        if agent is None:
-            raise HubError(f"no agent with email {args.email!r}", code="agent_not_found")
-        token = new_token()
-        await store.create_token(
-            agent_id=agent.id, name=args.name, token_hash=hash_token(token), now=utcnow()
-        )
-        print(token)
-        return 0
-
-    return asyncio.run(_with_store(config, run))
-
-
 def cmd_demo(config: HubConfig, args: argparse.Namespace) -> int:
     from hub.actions import ActionContext
-    from hub.demo import seed_demo
+    from hub.demo import renew_demo_token, seed_demo
     from hub.events import EventBus
-    from hub.model import utcnow
-    from hub.web.middleware import hash_token, new_token
 
     login_file = Path(args.login_file)
 
     async def run(store: Any) -> int:
+        ctx = ActionContext(store=store, bus=EventBus(), config=config)
         existing = await store.get_agent_by_email(config.demo.admin_email)
         if existing is not None:
             if not args.if_empty:
                 raise HubError(
                     "demo data is already there (use --if-empty to skip)", code="demo_exists"
                 )
-            token = new_token()
-            await store.create_token(
-                agent_id=existing.id, name="make run", token_hash=hash_token(token), now=utcnow()
-            )
+            token = await renew_demo_token(ctx, existing.id)  # the previous one is revoked
             saved = login_file.read_text().strip() if login_file.exists() else "(see first run)"
             _print_login(config, existing.email, saved, token)
             return 0
-        ctx = ActionContext(store=store, bus=EventBus(), config=config)
         login = await seed_demo(
             ctx,
             admin_email=config.demo.admin_email,
@@ -249,6 +226,7 @@ Inbox:       {url}/login
 Demo admin:  {email}
 Password:    {password}
 API token:   {token}
+             (a new one on every run: the previous demo token no longer works)
 Try:         curl -H 'Authorization: Bearer {token}' {url}/api/v1/conversations
 API docs:    {url}/api/openapi.json
 """,
@@ -284,16 +262,12 @@ def build_parser() -> argparse.ArgumentParser:
     add.add_argument("--no-password", action="store_true", help="API-token-only agent")
     add.set_defaults(fn=cmd_user_add)
     user.add_parser("list", help="list agents").set_defaults(fn=cmd_user_list)
-    token = sub.add_parser("token", help="API tokens").add_subparsers(
-        dest="token_command", required=True
-    )
-    create = token.add_parser("create", help="create a token for an agent (printed once)")
-    create.add_argument("--email", required=True)
-    create.add_argument("--name", default="cli")
-    create.set_defaults(fn=cmd_token_create)
+    add_token_commands(sub)
     demo = sub.add_parser("demo", help="seed demo data and print the admin login")
     demo.add_argument(
-        "--if-empty", action="store_true", help="if already seeded, just print a fresh token"
+        "--if-empty",
+        action="store_true",
+        help="if already seeded, print the login with a new token (the old one is revoked)",
     )
     demo.add_argument("--login-file", default="var/demo-login.txt")
     demo.set_defaults(fn=cmd_demo)

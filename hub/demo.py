@@ -13,13 +13,18 @@ from hub.actions import (
     do_merge,
     do_note,
     do_reply,
+    do_revoke_token,
     do_set_status,
     do_tag,
 )
 from hub.actions.canned import do_create_canned_response
 from hub.model import Agent, IdentityKind, Inbound, Role, Status, Team, ThreadHints
 from hub.passwords import hash_password
-from hub.web.middleware import hash_token, new_token
+from hub.web.api_tokens import mint_token
+
+DEMO_TOKEN_NAME = "demo"
+# "make run" is what earlier versions named the token of each later run: revoked as well
+DEMO_TOKEN_NAMES = frozenset({DEMO_TOKEN_NAME, "make run"})
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -163,6 +168,18 @@ async def seed_demo(
     await do_set_status(ctx, results[3].conversation.id, Status.PENDING)
     for shortcut, title, body in _CANNED:
         await do_create_canned_response(ctx, shortcut=shortcut, title=title, body=body)
-    token = new_token()
-    await store.create_token(agent_id=admin.id, name="demo", token_hash=hash_token(token), now=now)
-    return DemoLogin(email=admin_email, password=password, token=token)
+    return DemoLogin(
+        email=admin_email, password=password, token=await renew_demo_token(ctx, admin.id)
+    )
+
+
+async def renew_demo_token(ctx: ActionContext, admin_id: str) -> str:
+    """A new demo API token for the demo admin; the previous ones are revoked first.
+
+    `make run` calls this on every start, so at most one demo token is ever live.
+    """
+    for token in await ctx.store.list_tokens(admin_id):
+        if token.name in DEMO_TOKEN_NAMES:
+            await do_revoke_token(ctx, token.id, actor=None)
+    issued = await mint_token(ctx, admin_id, name=DEMO_TOKEN_NAME)
+    return issued.secret

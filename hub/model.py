@@ -206,11 +206,22 @@ class Inbox:
 
 @dataclass(frozen=True, kw_only=True, slots=True)
 class ApiToken:
+    """A bearer token's metadata; the secret is never stored, only its hash (in the store)."""
+
     id: str
     agent_id: str
     name: str
     created_at: datetime
-    last_used_at: datetime | None = None
+    last_used_at: datetime | None = None  # kept to within a minute (hub/actions/tokens.py)
+    expires_at: datetime | None = None  # None: never expires
+    revoked_at: datetime | None = None
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class IssuedApiToken(ApiToken):
+    """A token just created: its metadata plus the secret, which is shown this once."""
+
+    secret: str
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)

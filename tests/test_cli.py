@@ -55,3 +55,57 @@ def test_bad_config_stops_with_the_key_named(
     monkeypatch.setenv("HUB_SERVER_PORT", "99999")
     assert main(["migrate"]) == 2
     assert "server.port" in capsys.readouterr().err
+
+
+def _add_bob() -> None:
+    assert main(["user", "add", "--email", "bob@example.com", "--name", "Bob"]) == 0
+
+
+def test_token_list_shows_name_times_expiry_and_status_but_no_secret(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    _add_bob()
+    assert main(["token", "create", "--email", "bob@example.com", "--name", "CI"]) == 0
+    assert main(["token", "create", "--email", "bob@example.com", "--expires-days", "7"]) == 0
+    secrets = [w for w in capsys.readouterr().out.split() if w.startswith("hub_")]
+    assert len(secrets) == 2
+    assert main(["token", "list", "--email", "bob@example.com"]) == 0
+    out = capsys.readouterr().out
+    lines = out.strip().splitlines()
+    assert lines[0] == "id\tagent\tname\tcreated\tlast_used\texpires\tstatus"
+    ci = lines[1].split("\t")
+    assert ci[1:3] == ["bob@example.com", "CI"]
+    assert ci[4:] == ["never", "never", "active"]
+    assert lines[2].split("\t")[5] != "never"
+    assert not any(secret in out for secret in secrets)
+
+
+def test_token_revoke_removes_it_from_the_list(capsys: pytest.CaptureFixture[str]) -> None:
+    _add_bob()
+    assert main(["token", "create", "--email", "bob@example.com", "--name", "CI"]) == 0
+    capsys.readouterr()
+    assert main(["token", "list"]) == 0
+    token_id = capsys.readouterr().out.strip().splitlines()[1].split("\t")[0]
+    assert main(["token", "revoke", token_id]) == 0
+    assert f"revoked {token_id}" in capsys.readouterr().out
+    assert main(["token", "list"]) == 0
+    assert token_id not in capsys.readouterr().out
+
+
+def test_token_revoke_of_an_unknown_id_is_a_clear_error(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    assert main(["token", "revoke", "tok_nope"]) == 1
+    assert "tok_nope" in capsys.readouterr().err
+
+
+def test_repeated_demo_runs_leave_one_live_demo_token(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    login = str(tmp_path / "login.txt")
+    assert main(["demo", "--login-file", login]) == 0
+    for _ in range(3):
+        assert main(["demo", "--if-empty", "--login-file", login]) == 0
+    capsys.readouterr()
+    assert main(["token", "list", "--email", "admin@demo.test"]) == 0
+    assert len(capsys.readouterr().out.strip().splitlines()) == 2  # the header and one token

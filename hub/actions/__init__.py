@@ -37,6 +37,7 @@ from hub.actions.ingest import do_ingest, do_ingest_many
 from hub.actions.presence import do_publish_presence, wire_presence
 from hub.actions.replies import do_delivery_status, do_note, do_record_send, do_reply
 from hub.actions.sessions import do_end_session, do_start_session, do_touch_session
+from hub.actions.tokens import do_create_token, do_revoke_token, do_touch_token
 from hub.actions.typing import do_typing
 
 __all__ = [
@@ -51,6 +52,7 @@ __all__ = [
     "do_create_customer",
     "do_create_inbox",
     "do_create_team",
+    "do_create_token",
     "do_delete_canned_response",
     "do_delete_team",
     "do_delivery_status",
@@ -64,12 +66,14 @@ __all__ = [
     "do_record_send",
     "do_rename_team",
     "do_reply",
+    "do_revoke_token",
     "do_set_password",
     "do_set_priority",
     "do_set_status",
     "do_start_session",
     "do_tag",
     "do_touch_session",
+    "do_touch_token",
     "do_typing",
     "do_undo_merge",
     "do_update_agent",

@@ -173,6 +173,7 @@ RECORD_FIELDS: dict[RecordKind, tuple[str, ...]] = {
     RecordKind.INBOXES: ("id", "name", "channel", "team_id", "config", "created_at"),
     RecordKind.API_TOKENS: (
         "id", "agent_id", "name", "token_hash", "created_at", "last_used_at", "revoked_at",
+        "expires_at",
     ),
     RecordKind.CUSTOMERS: (
         "id", "name", "attributes", "tags", "created_at", "updated_at", "merged_into",
@@ -412,18 +413,30 @@ class Store(Protocol):
         """All inboxes by name."""
 
     async def create_token(
-        self, *, agent_id: str, name: str, token_hash: str, now: datetime
+        self,
+        *,
+        agent_id: str,
+        name: str,
+        token_hash: str,
+        now: datetime,
+        expires_at: datetime | None = None,
     ) -> ApiToken:
-        """Store a token by its hash (the secret itself is never stored)."""
+        """Store a token by its hash (the secret itself is never stored); NotFound agent."""
 
     async def agent_for_token(self, token_hash: str) -> tuple[Agent, ApiToken] | None:
-        """The agent a live token belongs to."""
+        """The agent an unrevoked token belongs to (the caller checks expires_at)."""
+
+    async def get_token(self, token_id: str) -> ApiToken | None:
+        """One token by id, revoked or not."""
 
     async def list_tokens(self, agent_id: str) -> list[ApiToken]:
-        """An agent's live tokens."""
+        """An agent's unrevoked tokens (expired ones included), oldest first."""
 
     async def revoke_token(self, token_id: str, *, now: datetime) -> bool:
         """Revoke a token; False if it did not exist or was revoked already."""
+
+    async def touch_token(self, token_id: str, *, now: datetime) -> None:
+        """Record a use: last_used_at becomes `now` unless it is later already."""
 
     # --- admin edits (agents, teams, inboxes) -----------------------------------------
     async def update_agent(

@@ -8,13 +8,18 @@ from importlib.metadata import PackageNotFoundError, version
 from aiohttp import web
 
 from hub.config import HubConfig
-from hub.web import api_admin, api_conversations, api_customers
+from hub.web import api_admin, api_conversations, api_customers, api_tokens
 from hub.web.jsonio import json_response
 from hub.web.middleware import error_middleware, token_middleware
 from hub.web.openapi import build_openapi
 from hub.web.routes import Route
 
-CORE_ROUTES: list[Route] = [*api_customers.ROUTES, *api_conversations.ROUTES, *api_admin.ROUTES]
+CORE_ROUTES: list[Route] = [
+    *api_customers.ROUTES,
+    *api_conversations.ROUTES,
+    *api_admin.ROUTES,
+    *api_tokens.ROUTES,
+]
 
 
 def _version() -> str:

@@ -2,11 +2,15 @@
 
 Every store read is a thread hop (~50 µs here, PERFORMANCE.md) and the bench showed them
 costing ~120 µs per inbound message. Agents and inboxes change rarely; a few seconds of
-staleness is the price (a revoked token stops working within TOKEN_TTL seconds, and this
-process forgets changes it makes itself at once).
+staleness is the price: a token revoked by another process stops working here within
+TOKEN_TTL (10) seconds, while this process forgets changes it makes itself at once. Expiry
+needs no cache turn: the cached token carries expires_at, checked on every request.
 """
 
 from __future__ import annotations
+
+from dataclasses import replace
+from datetime import datetime
 
 from cachetools import TTLCache
 
@@ -33,6 +37,13 @@ class Lookups:
             if found is not None:
                 self._tokens[token_hash] = found
         return found
+
+    def token_used(self, token_hash: str, now: datetime) -> None:
+        """Note a recorded use in the cached copy, so the next request does not record it too."""
+        found = self._tokens.get(token_hash)
+        if found is not None:
+            agent, token = found
+            self._tokens[token_hash] = (agent, replace(token, last_used_at=now))
 
     async def inboxes(self) -> tuple[Inbox, ...]:
         """All inboxes."""

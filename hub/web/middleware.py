@@ -9,8 +9,9 @@ from collections.abc import Awaitable, Callable
 
 from aiohttp import web
 
+from hub.actions.tokens import do_touch_token, touch_due
 from hub.errors import Forbidden, HubError, Unauthorized
-from hub.keys import AGENT_KEY, LOOKUPS_KEY
+from hub.keys import ACTIONS_KEY, AGENT_KEY, LOOKUPS_KEY
 from hub.web.auth import api_session_agent, has_session_cookie
 from hub.web.jsonio import error_body, error_response, json_response
 
@@ -73,11 +74,23 @@ async def token_middleware(request: web.Request, handler: Handler) -> web.Stream
         raise Unauthorized("missing credentials: send 'Authorization: Bearer <token>'")
     if scheme.lower() != "bearer" or not token.strip():
         raise Unauthorized("malformed Authorization header: expected 'Bearer <token>'")
-    found = await request.config_dict[LOOKUPS_KEY].agent_for_token(hash_token(token.strip()))
+    lookups, ctx = request.config_dict[LOOKUPS_KEY], request.config_dict[ACTIONS_KEY]
+    token_hash = hash_token(token.strip())
+    found = await lookups.agent_for_token(token_hash)
     if found is None:
         raise Unauthorized("invalid or revoked token", code="invalid_token")
-    agent, _ = found
+    agent, api_token = found
+    now = ctx.clock()
+    if api_token.expires_at is not None and now >= api_token.expires_at:
+        raise Unauthorized("this token has expired: create a new one", code="token_expired")
     if not agent.active:
         raise Forbidden("this agent account is deactivated", code="agent_inactive")
+    if touch_due(api_token, now):
+        # the cached copy first: concurrent requests then do not each write the same stamp
+        lookups.token_used(token_hash, now)
+        try:
+            await do_touch_token(ctx, api_token.id, now=now)
+        except Exception:  # bookkeeping only: the request itself is still good
+            log.exception("could not record the use of token %s", api_token.id)
     request[AGENT_KEY] = agent
     return await handler(request)

@@ -11,11 +11,13 @@ from pydantic.json_schema import models_json_schema
 
 from hub.model import (
     Agent,
+    ApiToken,
     Conversation,
     Customer,
     CustomerFile,
     Identity,
     Inbox,
+    IssuedApiToken,
     MergeRecord,
     Message,
 )
@@ -31,6 +33,8 @@ _RESPONSE_MODELS: dict[str, Any] = {
     "MergeRecord": MergeRecord,
     "Inbox": Inbox,
     "Agent": Agent,
+    "ApiToken": ApiToken,
+    "IssuedApiToken": IssuedApiToken,
 }
 _ERROR = {
     "type": "object",

@@ -1,4 +1,4 @@
-"""The HTML pages' routes: `/` → /inbox, the inbox (hub/web/inbox/), sign-in and the admin.
+"""The HTML pages' routes: `/` → /inbox, the inbox (hub/web/inbox/), sign-in, account, admin.
 
 `add_pages(app)` registers them all on the root app (hub/app.py calls it once). The request
 already holds the agent (request[AGENT_KEY]) and `visible_inbox_ids(request)`
@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
+from hub.web.account import add_account_routes
 from hub.web.admin import add_admin_routes
 from hub.web.auth import add_auth_routes
 from hub.web.inbox import add_inbox_routes
@@ -25,3 +26,4 @@ def add_pages(app: web.Application) -> None:
     add_inbox_routes(app)
     add_auth_routes(app)
     add_admin_routes(app)
+    add_account_routes(app)

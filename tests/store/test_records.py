@@ -113,7 +113,9 @@ async def seeded(store: Store, ingest: IngestHelper, inbox: Inbox, clock: Clock)
         config={"from": "+4799999999", "limits": {"per_second": 1}},
         now=clock(),
     )
-    await store.create_token(agent_id=admin.id, name="cli", token_hash="hash-1", now=clock())
+    await store.create_token(
+        agent_id=admin.id, name="cli", token_hash="hash-1", now=clock(), expires_at=clock()
+    )
     old = await store.create_token(agent_id=sam.id, name="old", token_hash="hash-2", now=clock())
     await store.revoke_token(old.id, now=clock())
     kari = await store.create_customer(

@@ -71,7 +71,8 @@ HAND_MADE: dict[RecordKind, list[Record]] = {
     ],
     RecordKind.API_TOKENS: [
         {"id": "tok_1", "agent_id": "agt_1", "name": "cli", "token_hash": "abc",
-         "created_at": at(3), "last_used_at": at(4), "revoked_at": at(5)},
+         "created_at": at(3), "last_used_at": at(4), "revoked_at": at(5),
+         "expires_at": at(6)},
     ],
     RecordKind.CUSTOMERS: [customer("cus_1", None, 6), customer("cus_2", "cus_1", 8)],
     RecordKind.IDENTITIES: [

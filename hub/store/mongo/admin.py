@@ -130,7 +130,13 @@ async def list_inboxes(cols: Collections) -> list[Inbox]:
 
 
 async def create_token(
-    cols: Collections, *, agent_id: str, name: str, token_hash: str, now: datetime
+    cols: Collections,
+    *,
+    agent_id: str,
+    name: str,
+    token_hash: str,
+    now: datetime,
+    expires_at: datetime | None = None,
 ) -> ApiToken:
     """Store a token by its hash (NotFound for an unknown agent)."""
     if await get_agent(cols, agent_id) is None:
@@ -143,13 +149,14 @@ async def create_token(
         "created_at": docs.stored(now),
         "last_used_at": None,
         "revoked_at": None,
+        "expires_at": docs.stored_or_none(expires_at),
     }
     await cols.tokens.insert_one(doc)
     return docs.token(doc)
 
 
 async def agent_for_token(cols: Collections, token_hash: str) -> tuple[Agent, ApiToken] | None:
-    """The agent a live (unrevoked) token belongs to."""
+    """The agent an unrevoked token belongs to (expiry is the caller's check)."""
     found = await cols.tokens.find_one({"token_hash": token_hash, "revoked_at": None})
     if found is None:
         return None
@@ -157,8 +164,14 @@ async def agent_for_token(cols: Collections, token_hash: str) -> tuple[Agent, Ap
     return (agent, docs.token(found)) if agent is not None else None
 
 
+async def get_token(cols: Collections, token_id: str) -> ApiToken | None:
+    """One token by id, revoked or not."""
+    found = await cols.tokens.find_one({"_id": token_id})
+    return docs.token(found) if found else None
+
+
 async def list_tokens(cols: Collections, agent_id: str) -> list[ApiToken]:
-    """An agent's live tokens, oldest first."""
+    """An agent's unrevoked tokens, oldest first."""
     found = (
         await cols.tokens.find({"agent_id": agent_id, "revoked_at": None})
         .sort([("created_at", ASCENDING), ("_id", ASCENDING)])
@@ -173,3 +186,12 @@ async def revoke_token(cols: Collections, token_id: str, *, now: datetime) -> bo
         {"_id": token_id, "revoked_at": None}, {"$set": {"revoked_at": docs.stored(now)}}
     )
     return bool(done.modified_count)
+
+
+async def touch_token(cols: Collections, token_id: str, *, now: datetime) -> None:
+    """last_used_at = now, never backwards (processes may record uses out of order)."""
+    stamp = docs.stored(now)
+    await cols.tokens.update_one(
+        {"_id": token_id, "$or": [{"last_used_at": None}, {"last_used_at": {"$lt": stamp}}]},
+        {"$set": {"last_used_at": stamp}},
+    )

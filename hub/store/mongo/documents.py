@@ -198,6 +198,8 @@ def token(doc: Doc) -> ApiToken:
         name=doc["name"],
         created_at=when(doc["created_at"]),
         last_used_at=when_or_none(doc.get("last_used_at")),
+        expires_at=when_or_none(doc.get("expires_at")),
+        revoked_at=when_or_none(doc.get("revoked_at")),
     )
 
 

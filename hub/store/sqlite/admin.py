@@ -115,18 +115,24 @@ def list_inboxes(conn: sqlite3.Connection) -> list[Inbox]:
 
 
 def create_token(
-    conn: sqlite3.Connection, agent_id: str, name: str, token_hash: str, now: datetime
+    conn: sqlite3.Connection,
+    agent_id: str,
+    name: str,
+    token_hash: str,
+    now: datetime,
+    expires_at: datetime | None = None,
 ) -> ApiToken:
     if get_agent(conn, agent_id) is None:
         raise NotFound(f"agent {agent_id!r} does not exist", code="agent_not_found")
     token_id = new_id("tok")
     conn.execute(
-        "INSERT INTO api_tokens (id, agent_id, name, token_hash, created_at)"
-        " VALUES (?, ?, ?, ?, ?)",
-        (token_id, agent_id, name, token_hash, ms(now)),
+        "INSERT INTO api_tokens (id, agent_id, name, token_hash, created_at, expires_at)"
+        " VALUES (?, ?, ?, ?, ?, ?)",
+        (token_id, agent_id, name, token_hash, ms(now), ms(expires_at)),
     )
-    row = conn.execute("SELECT * FROM api_tokens WHERE id = ?", (token_id,)).fetchone()
-    return rows.token(row)
+    found = get_token(conn, token_id)
+    assert found is not None
+    return found
 
 
 def agent_for_token(conn: sqlite3.Connection, token_hash: str) -> tuple[Agent, ApiToken] | None:
@@ -141,9 +147,15 @@ def agent_for_token(conn: sqlite3.Connection, token_hash: str) -> tuple[Agent, A
     return agent, rows.token(row)
 
 
+def get_token(conn: sqlite3.Connection, token_id: str) -> ApiToken | None:
+    row = conn.execute("SELECT * FROM api_tokens WHERE id = ?", (token_id,)).fetchone()
+    return rows.token(row) if row else None
+
+
 def list_tokens(conn: sqlite3.Connection, agent_id: str) -> list[ApiToken]:
     found = conn.execute(
-        "SELECT * FROM api_tokens WHERE agent_id = ? AND revoked_at IS NULL ORDER BY created_at",
+        "SELECT * FROM api_tokens WHERE agent_id = ? AND revoked_at IS NULL"
+        " ORDER BY created_at, id",
         (agent_id,),
     ).fetchall()
     return [rows.token(r) for r in found]
@@ -155,3 +167,12 @@ def revoke_token(conn: sqlite3.Connection, token_id: str, now: datetime) -> bool
         (ms(now), token_id),
     )
     return cur.rowcount > 0
+
+
+def touch_token(conn: sqlite3.Connection, token_id: str, now: datetime) -> None:
+    # never moves backwards: two processes may record uses out of order
+    conn.execute(
+        "UPDATE api_tokens SET last_used_at = ?"
+        " WHERE id = ? AND (last_used_at IS NULL OR last_used_at < ?)",
+        (ms(now), token_id, ms(now)),
+    )

@@ -229,6 +229,10 @@ MIGRATIONS: tuple[str, ...] = (
         DELETE FROM fts_backlog WHERE seq = new.seq AND new.text IS NULL;
     END;
     """,
+    # 4: API tokens may expire (NULL: never)
+    """
+    ALTER TABLE api_tokens ADD COLUMN expires_at INTEGER;
+    """,
 )
 
 LATEST = len(MIGRATIONS)

@@ -20,6 +20,7 @@ _TIMES = frozenset(
         "updated_at",
         "last_used_at",
         "revoked_at",
+        "expires_at",
         "last_message_at",
         "first_response_at",
         "resolved_at",

@@ -172,6 +172,8 @@ def token(row: sqlite3.Row) -> ApiToken:
         name=row["name"],
         created_at=dtn(row["created_at"]),
         last_used_at=dt(row["last_used_at"]),
+        expires_at=dt(row["expires_at"]),
+        revoked_at=dt(row["revoked_at"]),
     )
 
 

@@ -378,21 +378,38 @@ class SqliteStore:
         return await self.engine.read(admin.list_inboxes)
 
     async def create_token(
-        self, *, agent_id: str, name: str, token_hash: str, now: datetime
+        self,
+        *,
+        agent_id: str,
+        name: str,
+        token_hash: str,
+        now: datetime,
+        expires_at: datetime | None = None,
     ) -> ApiToken:
         job = partial(
-            admin.create_token, agent_id=agent_id, name=name, token_hash=token_hash, now=now
+            admin.create_token,
+            agent_id=agent_id,
+            name=name,
+            token_hash=token_hash,
+            now=now,
+            expires_at=expires_at,
         )
         return await self.engine.write(job)
 
     async def agent_for_token(self, token_hash: str) -> tuple[Agent, ApiToken] | None:
         return await self.engine.read(partial(admin.agent_for_token, token_hash=token_hash))
 
+    async def get_token(self, token_id: str) -> ApiToken | None:
+        return await self.engine.read(partial(admin.get_token, token_id=token_id))
+
     async def list_tokens(self, agent_id: str) -> list[ApiToken]:
         return await self.engine.read(partial(admin.list_tokens, agent_id=agent_id))
 
     async def revoke_token(self, token_id: str, *, now: datetime) -> bool:
         return await self.engine.write(partial(admin.revoke_token, token_id=token_id, now=now))
+
+    async def touch_token(self, token_id: str, *, now: datetime) -> None:
+        await self.engine.write(partial(admin.touch_token, token_id=token_id, now=now))
 
     # --- admin edits ----------------------------------------------------------------------
     async def update_agent(

@@ -1,4 +1,4 @@
-"""Admin pages for agents: list, invite (create with a password), edit, reset password."""
+"""Admin pages for agents: list, invite (create with a password), edit, reset password, tokens."""
 
 from __future__ import annotations
 
@@ -8,10 +8,11 @@ from hub.actions import do_create_agent, do_set_password, do_update_agent
 from hub.actions.admin import clean_email, clean_name, require_agent
 from hub.errors import HubError, InvalidInput
 from hub.keys import ACTIONS_KEY, AGENT_KEY, STORE_KEY
-from hub.model import Agent, Role, Team
+from hub.model import Agent, IssuedApiToken, Role, Team
 from hub.passwords import MIN_LENGTH
 from hub.web.admin.forms import Form, done, read_form
 from hub.web.templating import render
+from hub.web.token_pages import create_from_form, revoke_for, token_context
 
 ROLES = (Role.AGENT.value, Role.ADMIN.value)
 ROLE_OPTIONS = (
@@ -100,13 +101,15 @@ async def create_agent(request: web.Request) -> web.StreamResponse:
     return _new_page(request, form, teams, status=422)
 
 
-def _edit_page(
+async def _edit_page(
     request: web.Request,
     agent: Agent,
     teams: list[Team],
     *,
     form: Form | None = None,
     password_form: Form | None = None,
+    token_form: Form | None = None,
+    issued: IssuedApiToken | None = None,
     status: int = 200,
 ) -> web.Response:
     if form is None:
@@ -121,6 +124,13 @@ def _edit_page(
         "password_form": password_form or Form(),
         "team_options": [(t.id, t.name) for t in teams],
         "role_options": ROLE_OPTIONS,
+        **await token_context(
+            request,
+            agent.id,
+            base=f"/admin/agents/{agent.id}/tokens",
+            form=token_form,
+            issued=issued,
+        ),
     }
     return render(request, "admin/agent_edit.html", context, status=status)
 
@@ -129,7 +139,7 @@ async def edit_agent_form(request: web.Request) -> web.StreamResponse:
     """GET /admin/agents/{agent_id}."""
     ctx = request.config_dict[ACTIONS_KEY]
     agent = await require_agent(ctx, request.match_info["agent_id"])
-    return _edit_page(request, agent, await _teams(request))
+    return await _edit_page(request, agent, await _teams(request))
 
 
 async def update_agent(request: web.Request) -> web.StreamResponse:
@@ -152,7 +162,7 @@ async def update_agent(request: web.Request) -> web.StreamResponse:
             form.fail(exc)
         else:
             return done(request, "/admin/agents", f"Agent {updated.name} saved.")
-    return _edit_page(request, agent, teams, form=form, status=422)
+    return await _edit_page(request, agent, teams, form=form, status=422)
 
 
 async def reset_password(request: web.Request) -> web.StreamResponse:
@@ -168,7 +178,25 @@ async def reset_password(request: web.Request) -> web.StreamResponse:
         message = f"New password set for {agent.name}; their sessions were ended."
         return done(request, f"/admin/agents/{agent.id}", message)
     form.values.clear()
-    return _edit_page(request, agent, await _teams(request), password_form=form, status=422)
+    return await _edit_page(request, agent, await _teams(request), password_form=form, status=422)
+
+
+async def create_token(request: web.Request) -> web.StreamResponse:
+    """POST /admin/agents/{agent_id}/tokens: a new token for the agent, shown once here."""
+    ctx = request.config_dict[ACTIONS_KEY]
+    agent = await require_agent(ctx, request.match_info["agent_id"])
+    form, issued = await create_from_form(request, agent.id)
+    status = 200 if issued is not None else 422
+    teams = await _teams(request)
+    return await _edit_page(request, agent, teams, token_form=form, issued=issued, status=status)
+
+
+async def revoke_token(request: web.Request) -> web.StreamResponse:
+    """POST /admin/agents/{agent_id}/tokens/{token_id}/revoke: it stops working at once."""
+    ctx = request.config_dict[ACTIONS_KEY]
+    agent = await require_agent(ctx, request.match_info["agent_id"])
+    token = await revoke_for(request, agent.id, request.match_info["token_id"])
+    return done(request, f"/admin/agents/{agent.id}", f"Token {token.name} revoked.")
 
 
 def add_agent_routes(app: web.Application) -> None:
@@ -179,3 +207,5 @@ def add_agent_routes(app: web.Application) -> None:
     app.router.add_get("/admin/agents/{agent_id}", edit_agent_form)
     app.router.add_post("/admin/agents/{agent_id}", update_agent)
     app.router.add_post("/admin/agents/{agent_id}/password", reset_password)
+    app.router.add_post("/admin/agents/{agent_id}/tokens", create_token)
+    app.router.add_post("/admin/agents/{agent_id}/tokens/{token_id}/revoke", revoke_token)

@@ -1,0 +1,190 @@
+"""API tokens over the API: expiry, revocation, listing, ownership and last use."""
+
+from __future__ import annotations
+
+import logging
+import sqlite3
+from datetime import datetime, timedelta
+
+import pytest
+from aiohttp.test_utils import TestClient
+
+from hub.config import HubConfig
+from hub.keys import ACTIONS_KEY, STORE_KEY
+from hub.model import utcnow
+from tests.conftest import World
+
+
+async def _create(client: TestClient, world: World, who: str = "a", **body: object) -> dict:
+    resp = await client.post("/api/v1/tokens", headers=world.auth(who), json={"name": "CI", **body})
+    assert resp.status == 201, await resp.text()
+    return dict(await resp.json())
+
+
+def _bearer(secret: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {secret}"}
+
+
+async def test_create_answers_201_with_the_secret_and_its_metadata(
+    client: TestClient, world: World
+) -> None:
+    created = await _create(client, world, expires_in_days=7)
+    assert created["secret"].startswith("hub_")
+    assert created["name"] == "CI" and created["agent_id"] == world.agent_a.id
+    expires = datetime.fromisoformat(created["expires_at"])
+    assert timedelta(days=6) < expires - utcnow() <= timedelta(days=7)
+    resp = await client.get("/api/v1/me", headers=_bearer(created["secret"]))
+    assert resp.status == 200
+
+
+async def test_an_expired_token_is_refused_with_401_token_expired(
+    client: TestClient, world: World
+) -> None:
+    created = await _create(client, world, expires_in_days=1)
+    client.app[ACTIONS_KEY].clock = lambda: utcnow() + timedelta(days=1, seconds=1)
+    resp = await client.get("/api/v1/me", headers=_bearer(created["secret"]))
+    assert resp.status == 401
+    assert (await resp.json())["error"]["code"] == "token_expired"
+
+
+async def test_an_expiry_in_the_past_is_422(client: TestClient, world: World) -> None:
+    past = (utcnow() - timedelta(minutes=1)).isoformat()
+    resp = await client.post(
+        "/api/v1/tokens", headers=world.auth("a"), json={"name": "x", "expires_at": past}
+    )
+    assert resp.status == 422
+    assert (await resp.json())["error"]["details"]["field"] == "expires_at"
+
+
+async def test_both_expiry_forms_at_once_are_422(client: TestClient, world: World) -> None:
+    later = (utcnow() + timedelta(days=2)).isoformat()
+    resp = await client.post(
+        "/api/v1/tokens",
+        headers=world.auth("a"),
+        json={"name": "x", "expires_at": later, "expires_in_days": 2},
+    )
+    assert resp.status == 422
+
+
+async def test_a_revoked_token_stops_working_at_once(client: TestClient, world: World) -> None:
+    created = await _create(client, world)
+    assert (await client.get("/api/v1/me", headers=_bearer(created["secret"]))).status == 200
+    resp = await client.delete(f"/api/v1/tokens/{created['id']}", headers=world.auth("a"))
+    assert resp.status == 200
+    assert (await resp.json())["revoked_at"] is not None
+    resp = await client.get("/api/v1/me", headers=_bearer(created["secret"]))
+    assert resp.status == 401
+    assert (await resp.json())["error"]["code"] == "invalid_token"
+
+
+async def test_list_shows_name_times_and_expiry_but_no_hash_or_secret(
+    client: TestClient, world: World
+) -> None:
+    created = await _create(client, world, expires_in_days=30)
+    resp = await client.get("/api/v1/tokens", headers=world.auth("a"))
+    assert resp.status == 200
+    items = (await resp.json())["items"]
+    mine = next(t for t in items if t["id"] == created["id"])
+    assert mine["name"] == "CI"
+    assert mine["created_at"] == created["created_at"]
+    assert mine["expires_at"] == created["expires_at"]
+    assert "last_used_at" in mine
+    raw = await resp.text()
+    assert "token_hash" not in raw and "secret" not in raw
+    assert created["secret"] not in raw and world.tokens["a"] not in raw
+
+
+async def test_an_agent_lists_only_their_own_tokens(client: TestClient, world: World) -> None:
+    resp = await client.get("/api/v1/tokens", headers=world.auth("a"))
+    assert {t["agent_id"] for t in (await resp.json())["items"]} == {world.agent_a.id}
+
+
+async def test_a_non_admin_cannot_list_another_agents_tokens(
+    client: TestClient, world: World
+) -> None:
+    resp = await client.get(
+        "/api/v1/tokens", params={"agent_id": world.agent_b.id}, headers=world.auth("a")
+    )
+    assert resp.status == 404
+    assert (await resp.json())["error"]["code"] == "agent_not_found"
+
+
+async def test_an_admin_lists_another_agents_tokens(client: TestClient, world: World) -> None:
+    resp = await client.get(
+        "/api/v1/tokens", params={"agent_id": world.agent_b.id}, headers=world.auth("admin")
+    )
+    assert resp.status == 200
+    assert [t["agent_id"] for t in (await resp.json())["items"]] == [world.agent_b.id]
+
+
+async def test_a_non_admin_cannot_revoke_another_agents_token(
+    client: TestClient, world: World
+) -> None:
+    theirs = await _create(client, world, who="b")
+    resp = await client.delete(f"/api/v1/tokens/{theirs['id']}", headers=world.auth("a"))
+    assert resp.status == 404
+    assert (await client.get("/api/v1/me", headers=_bearer(theirs["secret"]))).status == 200
+
+
+async def test_an_admin_revokes_another_agents_token(client: TestClient, world: World) -> None:
+    theirs = await _create(client, world, who="b")
+    resp = await client.delete(f"/api/v1/tokens/{theirs['id']}", headers=world.auth("admin"))
+    assert resp.status == 200
+    assert (await client.get("/api/v1/me", headers=_bearer(theirs["secret"]))).status == 401
+
+
+async def test_revoking_an_unknown_or_revoked_token_is_404(
+    client: TestClient, world: World
+) -> None:
+    created = await _create(client, world)
+    await client.delete(f"/api/v1/tokens/{created['id']}", headers=world.auth("a"))
+    again = await client.delete(f"/api/v1/tokens/{created['id']}", headers=world.auth("a"))
+    assert again.status == 404
+    unknown = await client.delete("/api/v1/tokens/tok_nope", headers=world.auth("a"))
+    assert unknown.status == 404
+
+
+async def test_last_used_at_moves_after_use(client: TestClient, world: World) -> None:
+    created = await _create(client, world)
+    assert created["last_used_at"] is None
+    await client.get("/api/v1/me", headers=_bearer(created["secret"]))
+    stored = await client.app[STORE_KEY].get_token(created["id"])
+    assert stored is not None and stored.last_used_at is not None
+    first = stored.last_used_at
+    later = utcnow() + timedelta(minutes=2)
+    client.app[ACTIONS_KEY].clock = lambda: later
+    await client.get("/api/v1/me", headers=_bearer(created["secret"]))
+    stored = await client.app[STORE_KEY].get_token(created["id"])
+    assert stored is not None and stored.last_used_at is not None
+    assert stored.last_used_at > first
+
+
+async def test_last_used_at_is_written_at_most_once_a_minute(
+    client: TestClient, world: World
+) -> None:
+    created = await _create(client, world)
+    await client.get("/api/v1/me", headers=_bearer(created["secret"]))
+    store = client.app[STORE_KEY]
+    first = (await store.get_token(created["id"])).last_used_at  # type: ignore[union-attr]
+    client.app[ACTIONS_KEY].clock = lambda: utcnow() + timedelta(seconds=30)
+    await client.get("/api/v1/me", headers=_bearer(created["secret"]))
+    assert (await store.get_token(created["id"])).last_used_at == first  # type: ignore[union-attr]
+
+
+async def test_a_failed_last_used_write_is_logged_and_the_request_still_served(
+    client: TestClient, world: World, config: HubConfig, caplog: pytest.LogCaptureFixture
+) -> None:
+    created = await _create(client, world)
+    # a real store refusing the write: a trigger aborts every update of api_tokens
+    db = sqlite3.connect(config.store.url.removeprefix("sqlite:///"))
+    db.execute(
+        "CREATE TRIGGER no_touch BEFORE UPDATE ON api_tokens"
+        " BEGIN SELECT RAISE(ABORT, 'read-only for the test'); END"
+    )
+    db.commit()
+    db.close()
+    with caplog.at_level(logging.ERROR, logger="hub.web.middleware"):
+        resp = await client.get("/api/v1/me", headers=_bearer(created["secret"]))
+    assert resp.status == 200
+    assert f"could not record the use of token {created['id']}" in caplog.text
+    assert created["secret"] not in caplog.text
