@@ -239,8 +239,10 @@ async def _seed(url: str) -> str:
         await store.create_agent(email=AGENT_EMAIL, name="Bench", role=Role.ADMIN,
                                  password_hash=hash_password(AGENT_PASSWORD), team_ids=[],
                                  now=utcnow())  # fmt: skip
-        # every connection comes from 127.0.0.1: the per-address limit must not bite here
-        limits = {"ip_burst": 10_000_000, "ip_per_second": 10_000_000.0}
+        # every connection comes from 127.0.0.1, and the storm reconnects all of them at once:
+        # the per-address connection rate and open-socket cap must not bite here
+        limits = {"ip_connect_burst": 10_000_000, "ip_connect_per_second": 10_000_000.0,
+                  "ip_max_connections": 10_000_000}  # fmt: skip
         inbox = await store.create_inbox(name="Bench chat", channel="webchat", team_id=None,
                                          config=limits, now=utcnow())  # fmt: skip
     finally:

@@ -13,7 +13,7 @@ from cachetools import TTLCache
 
 from channels.webchat.config import SECRET_SETTINGS, WebchatInboxConfig, check_settings
 from channels.webchat.fanout import VisitorRegistry
-from channels.webchat.limits import BucketTable
+from channels.webchat.limits import BucketTable, ConnectionSlots
 from channels.webchat.pages import StaticPages
 from channels.webchat.parse import CHANNEL
 from channels.webchat.socket import VisitorSession, close_all, serve_visitor
@@ -61,6 +61,7 @@ class WebchatRuntime:
     registry: VisitorRegistry
     heartbeat_seconds: float | None
     sessions: set[VisitorSession] = field(default_factory=set)
+    slots: ConnectionSlots = field(default_factory=ConnectionSlots)  # open sockets per address
 
 
 class WebchatChannel:

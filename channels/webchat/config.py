@@ -33,9 +33,11 @@ class WebchatInboxConfig:
 
     identity_secret: HMAC-SHA256 key the site uses for `identifier_hash` (empty: no
     verification); require_identity: reject every frame of a visitor who is not verified.
-    Limits: a token bucket per visitor and per client IP (burst, then `*_per_second`), and
-    the longest message text and frame. wait_seconds_per_conversation feeds the queue's
-    wait estimate. allowed_origins: pages allowed to open the chat (empty: any).
+    Limits: frames (all but hello) per visitor as a token bucket (burst, then per second);
+    per client address, new connections as a token bucket (a repeated hello on one socket
+    counts as a new connection) and a cap on open sockets; the longest message text and
+    frame. wait_seconds_per_conversation feeds the queue's wait estimate. allowed_origins:
+    pages allowed to open the chat (empty: any).
     """
 
     title: str = "Chat with us"
@@ -48,8 +50,11 @@ class WebchatInboxConfig:
     max_frame_bytes: int = 16_384
     visitor_burst: int = 20
     visitor_per_second: float = 2.0
-    ip_burst: int = 100
-    ip_per_second: float = 20.0
+    # per client address (a whole office behind one NAT is one address); the reasons for
+    # these numbers are in config/hub.example.toml, [webchat inbox settings]
+    ip_connect_burst: int = 2_000
+    ip_connect_per_second: float = 20.0
+    ip_max_connections: int = 4_000
     wait_seconds_per_conversation: int = 180
     allowed_origins: tuple[str, ...] = ()
 
@@ -86,8 +91,13 @@ class WebchatInboxConfig:
             max_frame_bytes=int(_number(raw, "max_frame_bytes", d.max_frame_bytes, 256, 1 << 20)),
             visitor_burst=int(_number(raw, "visitor_burst", d.visitor_burst, 1, 1e6)),
             visitor_per_second=_number(raw, "visitor_per_second", d.visitor_per_second, 0, 1e6),
-            ip_burst=int(_number(raw, "ip_burst", d.ip_burst, 1, 1e7)),
-            ip_per_second=_number(raw, "ip_per_second", d.ip_per_second, 0, 1e7),
+            ip_connect_burst=int(_number(raw, "ip_connect_burst", d.ip_connect_burst, 1, 1e7)),
+            ip_connect_per_second=_number(
+                raw, "ip_connect_per_second", d.ip_connect_per_second, 0, 1e7
+            ),
+            ip_max_connections=int(
+                _number(raw, "ip_max_connections", d.ip_max_connections, 1, 1e7)
+            ),
             wait_seconds_per_conversation=int(
                 _number(
                     raw, "wait_seconds_per_conversation", d.wait_seconds_per_conversation, 0, 1e6

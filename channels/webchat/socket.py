@@ -1,9 +1,10 @@
 """One visitor's websocket: hello, resume, messages acked after the durable ingest, typing, email.
 
-Every frame passes, in order: the size cap, the rate limits (per client address, then per
-visitor), JSON parsing, and the identity gate (no frame but hello is served to a visitor who
-has not said a valid hello, and with require_identity none to an unverified one). Each
-refusal is an error frame; the connection stays open.
+A socket is admitted per client address first (channels/webchat/admission.py). Every frame
+then passes, in order: the size cap and JSON parsing, its rate limit (hellos count as
+connections, other frames per visitor), and the identity gate (no frame but hello is served
+to a visitor who has not said a valid hello, and with require_identity none to an unverified
+one). Each refusal is an error frame; the connection stays open.
 """
 
 from __future__ import annotations
@@ -15,10 +16,13 @@ from typing import TYPE_CHECKING
 
 from aiohttp import WSMsgType, web
 
+from channels.webchat.admission import MAX_RETRY_SECONDS, address_key, admit, connection_wait
 from channels.webchat.config import WebchatInboxConfig
 from channels.webchat.frames import encode, error_frame, history_frame, message_view
 from channels.webchat.history import load_history
+from channels.webchat.limits import TokenBucket
 from channels.webchat.parse import (
+    Frame,
     FrameError,
     Hello,
     LeaveEmail,
@@ -61,11 +65,14 @@ class VisitorSession(FrameWriter):
 
     __slots__ = (
         "_held",
+        "_hellos",
         "_identity_failed",
         "_last_status",
         "_last_typing",
+        "_own_frames",
         "_phase",
         "_sent",
+        "address_key",
         "config",
         "conversation",
         "customer_id",
@@ -99,6 +106,9 @@ class VisitorSession(FrameWriter):
         self._sent: frozenset[str] = frozenset()  # history ids: late live copies are skipped
         self._last_status: tuple[object, ...] = ()
         self._last_typing = 0.0
+        self.address_key = address_key(inbox.id, ip)
+        self._hellos = 0
+        self._own_frames: TokenBucket | None = None  # frames before a hello: made on demand
 
     @property
     def streaming(self) -> bool:
@@ -158,28 +168,24 @@ class VisitorSession(FrameWriter):
 
     async def _on_text(self, data: str) -> None:
         cfg = self.config
-        size = len(data) if len(data) * 4 <= cfg.max_frame_bytes else len(data.encode())
-        if size > cfg.max_frame_bytes:
-            raise FrameError(
-                "frame_too_large",
-                f"a frame may have at most {cfg.max_frame_bytes} bytes; this one has {size}",
-                client_id=client_id_of(data[:200]),
-            )
-        wait = self.rt.limits.take(f"ip:{self.inbox.id}:{self.ip}", cfg.ip_burst, cfg.ip_per_second)
-        if not wait and self.visitor_id is not None:
-            key = f"v:{self.visitor_id}"
-            wait = self.rt.limits.take(key, cfg.visitor_burst, cfg.visitor_per_second)
+        frame, refusal = self._read(data)
+        hello = isinstance(frame, Hello)
+        wait = min(self._hello_wait() if hello else self._frame_wait(), MAX_RETRY_SECONDS)
         if wait:
+            what = "hellos (new sessions) from this address" if hello else "frames"
+            client_id = frame.client_id if isinstance(frame, SendMessage) else None
             await self.reply(
                 error_frame(
                     "rate_limited",
-                    f"too many frames; wait {wait:.1f} s before sending again",
-                    client_id=client_id_of(data),
+                    f"too many {what}; wait {wait:.1f} s before sending again",
+                    client_id=client_id or (refusal.client_id if refusal else None),
                     retry_after=wait,
                 )
             )
             return
-        frame = parse_frame(data, max_chars=cfg.max_message_chars)
+        if refusal is not None:
+            raise refusal
+        assert frame is not None
         if isinstance(frame, Hello):
             await self._hello(frame)
             return
@@ -200,6 +206,41 @@ class VisitorSession(FrameWriter):
             await self._typing(frame.typing)
         elif isinstance(frame, LeaveEmail):
             await self._email(frame.address)
+
+    def _read(self, data: str) -> tuple[Frame | None, FrameError | None]:
+        """The frame, or why it is refused (too large, not JSON, not a frame we know)."""
+        cfg = self.config
+        size = len(data) if len(data) * 4 <= cfg.max_frame_bytes else len(data.encode())
+        if size > cfg.max_frame_bytes:
+            return None, FrameError(
+                "frame_too_large",
+                f"a frame may have at most {cfg.max_frame_bytes} bytes; this one has {size}",
+                client_id=client_id_of(data[:200]),
+            )
+        try:
+            return parse_frame(data, max_chars=cfg.max_message_chars), None
+        except FrameError as exc:
+            return None, exc
+
+    def _hello_wait(self) -> float:
+        """0 if this hello may go on, else the seconds to wait."""
+        # the first was paid for by the connection; a repeated hello starts over as a
+        # reconnect would, so it costs one: a loop of hellos is bounded like one of reconnects
+        self._hellos += 1
+        return connection_wait(self.rt, self.address_key, self.config) if self._hellos > 1 else 0
+
+    def _frame_wait(self) -> float:
+        """0 if this frame (not a hello) may go on, else the seconds to wait."""
+        # per visitor (their tabs share a bucket), never per address: an office is one
+        # address. Before a valid hello there is no visitor: the socket's own bucket counts.
+        cfg = self.config
+        if self.visitor_id is not None:
+            key = f"v:{self.visitor_id}"
+            return self.rt.limits.take(key, cfg.visitor_burst, cfg.visitor_per_second)
+        now = time.monotonic()
+        if self._own_frames is None:
+            self._own_frames = TokenBucket(cfg.visitor_burst, cfg.visitor_per_second, now)
+        return self._own_frames.take(now)
 
     async def _hello(self, hello: Hello) -> None:
         cfg = self.config
@@ -352,26 +393,34 @@ async def serve_visitor(
     request: web.Request,
     inbox: Inbox,
     config: WebchatInboxConfig,
-) -> web.WebSocketResponse:
-    """Run one visitor connection until it closes."""
-    ws = web.WebSocketResponse(
-        max_msg_size=max(65_536, 4 * config.max_frame_bytes),  # above: closed (1009)
-        heartbeat=rt.heartbeat_seconds,
-        compress=False,  # a deflate context per connection costs far more than it saves
-        timeout=CLOSE_TIMEOUT,
-    )
-    await ws.prepare(request)
-    session = VisitorSession(rt, ws, inbox, config, client_ip(request))  # the proxy's view
-    rt.sessions.add(session)
-    try:
-        async for msg in ws:
-            if msg.type == WSMsgType.TEXT:
-                await session.on_text(msg.data)
-            elif msg.type == WSMsgType.BINARY:
-                session.send(error_frame("invalid_frame", "send JSON as text frames"))
+) -> web.StreamResponse:
+    """Run one visitor connection until it closes (or refuse it with a 429)."""
+    ip = client_ip(request)  # the proxy's view
+    session_key = address_key(inbox.id, ip)
+    refused = admit(rt, session_key, config)
+    if refused is not None:
+        return refused
+    try:  # the slot is given back on every way out: refused upgrade, close, error, shutdown
+        ws = web.WebSocketResponse(
+            max_msg_size=max(65_536, 4 * config.max_frame_bytes),  # above: closed (1009)
+            heartbeat=rt.heartbeat_seconds,
+            compress=False,  # a deflate context per connection costs far more than it saves
+            timeout=CLOSE_TIMEOUT,
+        )
+        await ws.prepare(request)
+        session = VisitorSession(rt, ws, inbox, config, ip)
+        rt.sessions.add(session)
+        try:
+            async for msg in ws:
+                if msg.type == WSMsgType.TEXT:
+                    await session.on_text(msg.data)
+                elif msg.type == WSMsgType.BINARY:
+                    session.send(error_frame("invalid_frame", "send JSON as text frames"))
+        finally:
+            session.close()
+            rt.sessions.discard(session)
     finally:
-        session.close()
-        rt.sessions.discard(session)
+        rt.slots.release(session_key)
     return ws
 
 

@@ -77,16 +77,25 @@ class Chat:
 
     async def next(self, type_: str, **match: Any) -> dict[str, Any]:
         """The next frame of this type (and these field values); earlier others are kept."""
+        return await self._first(
+            lambda f: f["type"] == type_ and all(f.get(k) == v for k, v in match.items()), type_
+        )
+
+    async def answer(self, client_id: str) -> dict[str, Any]:
+        """The frame (ack or error) that answers the message `client_id`."""
+        return await self._first(lambda f: f.get("client_id") == client_id, client_id)
+
+    async def _first(self, wanted: Callable[[dict[str, Any]], bool], what: str) -> dict[str, Any]:
         for index, frame in enumerate(self.frames):
-            if frame["type"] == type_ and all(frame.get(k) == v for k, v in match.items()):
+            if wanted(frame):
                 return self.frames.pop(index)
         async with asyncio.timeout(WAIT_SECONDS):
             while True:
                 msg = await self.ws.receive()
                 if msg.type != WSMsgType.TEXT:
-                    raise AssertionError(f"socket closed while waiting for {type_}: {msg}")
+                    raise AssertionError(f"socket closed while waiting for {what}: {msg}")
                 frame = msg.json()
-                if frame["type"] == type_ and all(frame.get(k) == v for k, v in match.items()):
+                if wanted(frame):
                     return frame
                 self.frames.append(frame)
 

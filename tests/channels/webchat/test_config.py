@@ -22,12 +22,13 @@ def test_settings_are_read() -> None:
             "identity_secret": "s" * 16,
             "require_identity": True,
             "visitor_burst": 5,
-            "ip_per_second": 0.5,
+            "ip_connect_per_second": 0.5,
+            "ip_max_connections": 10,
             "allowed_origins": ["https://shop.example/"],
         }
     )
     assert (config.title, config.require_identity, config.visitor_burst) == ("Help", True, 5)
-    assert config.ip_per_second == 0.5
+    assert (config.ip_connect_per_second, config.ip_max_connections) == (0.5, 10)
     assert config.allowed_origins == ("https://shop.example",)
 
 
@@ -39,7 +40,9 @@ def test_settings_are_read() -> None:
         ({"max_message_chars": 0}, "max_message_chars"),
         ({"max_message_chars": 100_000}, "max_message_chars"),
         ({"visitor_burst": True}, "visitor_burst"),
-        ({"ip_per_second": "fast"}, "ip_per_second"),
+        ({"ip_connect_per_second": "fast"}, "ip_connect_per_second"),
+        ({"ip_max_connections": 0}, "ip_max_connections"),
+        ({"ip_connect_burst": 0.5}, "ip_connect_burst"),
         ({"title": "x" * 101}, "title"),
         ({"allowed_origins": "https://a.example"}, "allowed_origins"),
         ({"allowed_origins": ["ftp://a.example"]}, "allowed_origins"),
