@@ -19,7 +19,13 @@ from hub.keys import ACTIONS_KEY, CONFIG_KEY, STORE_KEY
 from hub.model import Conversation, ConversationFilter, Status
 from hub.web.jsonio import json_response, read_json, validate
 from hub.web.routes import Route, agent_of, check_visible, visible_inbox_ids
-from hub.web.schemas import ConversationPatchIn, ConversationQuery, MessageIn, PageQuery
+from hub.web.schemas import (
+    ConversationPatchIn,
+    ConversationQuery,
+    MessageIn,
+    PageQuery,
+    SearchQuery,
+)
 
 
 async def _visible_conversation(request: web.Request) -> Conversation:
@@ -136,9 +142,7 @@ async def post_message(request: web.Request) -> web.Response:
 
 
 async def search(request: web.Request) -> web.Response:
-    q = validate(PageQuery, dict(request.query))
-    if not q.q or not q.q.strip():
-        raise InvalidInput("give a search query in ?q=", field="q")
+    q = validate(SearchQuery, dict(request.query))
     found = await request.config_dict[STORE_KEY].search_messages(
         q.q, limit=q.limit, inbox_ids=await visible_inbox_ids(request)
     )
@@ -199,7 +203,7 @@ ROUTES = [
         handler=search,
         tag="search",
         summary="Full-text search over messages",
-        query=PageQuery,
+        query=SearchQuery,
         response="Page[Message]",
     ),
 ]
