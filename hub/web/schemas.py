@@ -6,7 +6,6 @@ import math
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from annotated_types import Ge, Le
 from pydantic import (
     AfterValidator,
     BaseModel,
@@ -48,7 +47,7 @@ def _storable(value: dict[str, Any]) -> dict[str, Any]:
     return value
 
 
-WholeNumber = Annotated[int, Ge(0), Le(INT64_MAX), BeforeValidator(_whole)]
+WholeNumber = Annotated[int, Field(ge=0, le=INT64_MAX), BeforeValidator(_whole)]
 # what _storable lets through, as JSON Schema (openapi.py adds it to the components)
 JSON_VALUE_SCHEMA: dict[str, Any] = {
     "description": "Any JSON value with 64-bit integers and finite numbers",
