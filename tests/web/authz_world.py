@@ -6,8 +6,9 @@
 Each caller (anonymous, agent of team A, agent of team B, admin) gets fresh team-B targets,
 named by the placeholders of the row's path and body: conversation_id, message_id and
 customer_id (one conversation in team B's inbox), other_customer_id, merge_id (two team-B
-customers merged), canned_id, agent_id (a team-B agent), inbox_id (a team-B inbox), team_id
-(a team of its own, so that it can be deleted) and who (the caller, for unique values).
+customers merged), canned_id, agent_id (a team-B agent), inbox_id (a team-B inbox), token_id
+(an API token of agent B), team_id (a team of its own, so that it can be deleted) and who (the
+caller, for unique values).
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from hub.actions import do_merge
 from hub.keys import ACTIONS_KEY, LOOKUPS_KEY, STORE_KEY
 from hub.model import utcnow
 from hub.store.base import RecordKind
+from hub.web.middleware import hash_token, new_token
 from tests.conftest import World, build_world
 from tests.web.inbox_world import MANUAL_ROUTING, ingest, make_inbox
 from tests.web.signin import PASSWORD, Browser, add_agent, sign_in
@@ -183,8 +185,15 @@ async def targets_for(
         inbox = await make_inbox(client, f"B-{who}", "api", team_b)
         client.app[LOOKUPS_KEY].forget()  # the API reads inboxes through this cache
         targets["inbox_id"] = inbox.id
+    if "token_id" in needed:  # an API token of agent B (a token is its owner's own)
+        token = await store.create_token(
+            agent_id=world.agent_b.id, name=f"t-{who}", token_hash=hash_token(new_token()), now=now
+        )
+        targets["token_id"] = token.id
     if "team_id" in needed:  # a team of its own, so that deleting it is possible
         targets["team_id"] = (await store.create_team(f"Team B-{who}", now=now)).id
+    unknown = needed - set(targets)
+    assert not unknown, f"no target for {sorted(unknown)}: add it to targets_for"
     return targets
 
 
