@@ -112,6 +112,7 @@ class InboundEndpoints:
                 body=InboundIn,
                 response="IngestAck",
                 status=201,
+                replay_status=200,
             ),
             Route(
                 method="POST",

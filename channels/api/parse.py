@@ -8,7 +8,7 @@ from typing import Annotated
 from pydantic import ConfigDict, Field, StringConstraints
 
 from hub.model import Attachment, Inbound, ThreadHints
-from hub.web.schemas import AddressIn, Id, ShortText, Strict, Text
+from hub.web.schemas import AddressIn, Id, ShortText, Strict, Text, WholeNumber
 
 CHANNEL = "api"
 
@@ -20,7 +20,7 @@ class SenderIn(AddressIn):
 class AttachmentIn(Strict):
     filename: ShortText
     content_type: ShortText
-    size: Annotated[int, Field(ge=0)]
+    size: WholeNumber
     url: Annotated[str, StringConstraints(max_length=2048)] | None = None
 
 

@@ -20,7 +20,13 @@ from hub.model import Conversation, ConversationFilter, Status
 from hub.web.access import customer_access
 from hub.web.jsonio import json_response, read_json, validate
 from hub.web.routes import Route, agent_of, check_visible, visible_inbox_ids
-from hub.web.schemas import ConversationPatchIn, ConversationQuery, MessageIn, PageQuery
+from hub.web.schemas import (
+    ConversationPatchIn,
+    ConversationQuery,
+    MessageIn,
+    PageQuery,
+    SearchQuery,
+)
 
 
 async def _visible_conversation(request: web.Request) -> Conversation:
@@ -137,9 +143,7 @@ async def post_message(request: web.Request) -> web.Response:
 
 
 async def search(request: web.Request) -> web.Response:
-    q = validate(PageQuery, dict(request.query))
-    if not q.q or not q.q.strip():
-        raise InvalidInput("give a search query in ?q=", field="q")
+    q = validate(SearchQuery, dict(request.query))
     # only messages of conversations the agent sees, whatever the customer access mode
     viewer = (await customer_access(request)).viewer
     found = await request.config_dict[STORE_KEY].search_messages(
@@ -202,7 +206,7 @@ ROUTES = [
         handler=search,
         tag="search",
         summary="Full-text search over messages",
-        query=PageQuery,
+        query=SearchQuery,
         response="Page[Message]",
     ),
 ]

@@ -31,6 +31,9 @@ def hash_token(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
+_BODY_HEADERS = frozenset({"content-type", "content-length", "content-encoding"})
+
+
 @web.middleware
 async def error_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
     """Typed errors → their status; aiohttp HTTP errors → JSON; anything else → logged 500."""
@@ -47,7 +50,11 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
             413: "payload_too_large",
         }.get(exc.status, "http_error")
         message = exc.text if exc.text and not exc.text.startswith(str(exc.status)) else exc.reason
-        return json_response(error_body(code, message or exc.reason), status=exc.status)
+        # the exception's own headers stay (a 405's Allow, RFC 9110); the body is ours
+        kept = {k: v for k, v in exc.headers.items() if k.lower() not in _BODY_HEADERS}
+        return json_response(
+            error_body(code, message or exc.reason), status=exc.status, headers=kept
+        )
     except Exception:
         log.exception("unhandled error on %s %s", request.method, request.path)
         return json_response(

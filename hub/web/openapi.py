@@ -22,6 +22,7 @@ from hub.model import (
     Message,
 )
 from hub.web.routes import Route
+from hub.web.schemas import JSON_VALUE_SCHEMA
 
 REF = "#/components/schemas/{model}"
 _RESPONSE_MODELS: dict[str, Any] = {
@@ -74,6 +75,7 @@ def _components(routes: Sequence[Route]) -> dict[str, Any]:
         schemas[name] = schema
     schemas["Agent"]["properties"].pop("password_hash", None)
     schemas["Error"] = _ERROR
+    schemas["JsonValue"] = JSON_VALUE_SCHEMA
     schemas["IngestAck"] = _ACK
     schemas["IngestBatchAck"] = {
         "type": "object",
@@ -111,9 +113,11 @@ def _operation(route: Route, schemas: dict[str, Any]) -> dict[str, Any]:
         for n in re.findall(r"{(\w+)}", route.path)
     ]
     if route.query is not None:
-        props = schemas[route.query.__name__].get("properties", {})
+        query = schemas[route.query.__name__]
+        required = set(query.get("required", ()))  # the model's fields without a default
         params += [
-            {"name": n, "in": "query", "required": False, "schema": s} for n, s in props.items()
+            {"name": n, "in": "query", "required": n in required, "schema": s}
+            for n, s in query.get("properties", {}).items()
         ]
     params += [
         {"name": h, "in": "header", "required": False, "schema": {"type": "string"}}

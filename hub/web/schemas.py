@@ -2,10 +2,19 @@
 
 from __future__ import annotations
 
+import math
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    WithJsonSchema,
+)
 
 from hub.model import IdentityKind, Priority, Status
 
@@ -13,6 +22,50 @@ Text = Annotated[str, StringConstraints(max_length=65_536)]
 ShortText = Annotated[str, StringConstraints(min_length=1, max_length=200)]
 Id = Annotated[str, StringConstraints(min_length=1, max_length=64)]
 Tag = Annotated[str, StringConstraints(min_length=1, max_length=64)]
+INT64_MAX = 2**63 - 1
+
+
+def _whole(value: object) -> object:
+    # JSON Schema's "integer" includes 1.0, and the document promises JSON Schema
+    return int(value) if isinstance(value, float) and value.is_integer() else value
+
+
+def _storable(value: dict[str, Any]) -> dict[str, Any]:
+    # both stores keep JSON in 64-bit integers and finite doubles (SQLite via orjson, BSON)
+    pending: list[Any] = [value]
+    while pending:
+        item = pending.pop()
+        if isinstance(item, dict):
+            pending.extend(item.values())
+        elif isinstance(item, list):
+            pending.extend(item)
+        elif isinstance(item, int) and not isinstance(item, bool):
+            if not -INT64_MAX - 1 <= item <= INT64_MAX:
+                raise ValueError("integers must fit in 64 bits")
+        elif isinstance(item, float) and not math.isfinite(item):
+            raise ValueError("numbers must be finite")
+    return value
+
+
+WholeNumber = Annotated[int, Field(ge=0, le=INT64_MAX), BeforeValidator(_whole)]
+# what _storable lets through, as JSON Schema (openapi.py adds it to the components)
+JSON_VALUE_SCHEMA: dict[str, Any] = {
+    "description": "Any JSON value with 64-bit integers and finite numbers",
+    "anyOf": [
+        {"type": ["string", "boolean", "null"]},
+        {"type": "integer", "minimum": -INT64_MAX - 1, "maximum": INT64_MAX},
+        {"type": "number", "not": {"type": "integer"}},
+        {"type": "array", "items": {"$ref": "#/components/schemas/JsonValue"}},
+        {"type": "object", "additionalProperties": {"$ref": "#/components/schemas/JsonValue"}},
+    ],
+}
+JsonObject = Annotated[
+    dict[str, Any],
+    AfterValidator(_storable),
+    WithJsonSchema(
+        {"type": "object", "additionalProperties": {"$ref": "#/components/schemas/JsonValue"}}
+    ),
+]
 
 
 class Strict(BaseModel):
@@ -29,13 +82,13 @@ class AddressIn(Strict):
 class CustomerCreateIn(Strict):
     name: Annotated[str, StringConstraints(max_length=200)] | None = None
     identities: Annotated[list[AddressIn], Field(max_length=50)] = []
-    attributes: dict[str, Any] = {}
+    attributes: JsonObject = {}
     tags: Annotated[list[Tag], Field(max_length=50)] = []
 
 
 class CustomerPatchIn(Strict):
     name: Annotated[str, StringConstraints(max_length=200)] | None = None
-    attributes: dict[str, Any] | None = Field(
+    attributes: JsonObject | None = Field(
         default=None, description="Merge patch: a null value deletes the key."
     )
     tags: Annotated[list[Tag], Field(max_length=50)] | None = None
@@ -109,3 +162,13 @@ class PageQuery(Strict):
     q: Annotated[str, StringConstraints(max_length=200)] | None = None
     limit: Annotated[int, Field(ge=1, le=100)] = 25
     cursor: Annotated[str, StringConstraints(max_length=512)] | None = None
+
+
+class SearchQuery(Strict):
+    """Query string of GET /search: the words are required; one page, so no cursor."""
+
+    model_config = ConfigDict(extra="forbid", strict=False, frozen=True)
+    q: Annotated[str, StringConstraints(min_length=1, max_length=200, pattern=r"\S")] = Field(
+        description="The words to find (not only spaces)"
+    )
+    limit: Annotated[int, Field(ge=1, le=100)] = 25

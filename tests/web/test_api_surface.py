@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from aiohttp.test_utils import TestClient
 
-from tests.conftest import World
+from tests.conftest import World, inbound_body
 
 
 async def test_healthz_answers_with_the_store(client: TestClient) -> None:
@@ -75,3 +75,57 @@ async def test_me_never_shows_the_password_hash(client: TestClient, world: World
     body = await resp.json()
     assert body["email"] == "admin@hub.test"
     assert "password_hash" not in body
+
+
+async def test_a_405_names_the_allowed_methods(client: TestClient, world: World) -> None:
+    resp = await client.delete("/api/v1/customers", headers=world.auth())
+    assert resp.status == 405
+    assert {m.strip() for m in resp.headers["Allow"].split(",")} == {"GET", "POST"}
+    assert (await resp.json())["error"]["code"] == "method_not_allowed"
+
+
+async def test_openapi_marks_a_query_models_required_fields_required(client: TestClient) -> None:
+    doc = await (await client.get("/api/openapi.json")).json()
+    params = {p["name"]: p for p in doc["paths"]["/api/v1/search"]["get"]["parameters"]}
+    assert params["q"]["required"] is True
+    assert params["limit"]["required"] is False
+
+
+async def test_search_without_words_is_422_naming_q(client: TestClient, world: World) -> None:
+    for query in ("", "?q=%20%20"):
+        resp = await client.get(f"/api/v1/search{query}", headers=world.auth())
+        assert resp.status == 422
+        assert (await resp.json())["error"]["details"]["problems"][0]["field"] == "q"
+
+
+async def test_openapi_documents_the_inbound_replay_status(client: TestClient) -> None:
+    doc = await (await client.get("/api/openapi.json")).json()
+    responses = doc["paths"]["/api/v1/inbound"]["post"]["responses"]
+    assert {"200", "201"} <= set(responses)
+
+
+@pytest.mark.parametrize(
+    "value", ["123456789012345678901234567890", "1e400", "[1, -9223372036854775809]"]
+)
+async def test_customer_attributes_a_store_cannot_hold_are_422_not_500(
+    client: TestClient, world: World, value: str
+) -> None:
+    resp = await client.post(
+        "/api/v1/customers",
+        data=f'{{"attributes": {{"n": {value}}}}}',
+        headers={**world.auth(), "Content-Type": "application/json"},
+    )
+    assert resp.status == 422, await resp.text()
+    assert (await resp.json())["error"]["details"]["problems"][0]["field"] == "attributes"
+
+
+async def test_an_attachment_size_written_as_a_whole_float_is_accepted(
+    client: TestClient, world: World
+) -> None:
+    body = inbound_body(
+        world.api_inbox.id,
+        "size-1",
+        attachments=[{"filename": "a.pdf", "content_type": "application/pdf", "size": 1.0}],
+    )
+    resp = await client.post("/api/v1/inbound", json=body, headers=world.auth())
+    assert resp.status == 201, await resp.text()
