@@ -185,9 +185,10 @@ async def targets_for(
         inbox = await make_inbox(client, f"B-{who}", "api", team_b)
         client.app[LOOKUPS_KEY].forget()  # the API reads inboxes through this cache
         targets["inbox_id"] = inbox.id
-    if "token_id" in needed:  # an API token of agent B (a token is its owner's own)
+    if "token_id" in needed:  # agent B's API token (the path's agent's, when it names one)
+        owner = targets.get("agent_id", world.agent_b.id)
         token = await store.create_token(
-            agent_id=world.agent_b.id, name=f"t-{who}", token_hash=hash_token(new_token()), now=now
+            agent_id=owner, name=f"t-{who}", token_hash=hash_token(new_token()), now=now
         )
         targets["token_id"] = token.id
     if "team_id" in needed:  # a team of its own, so that deleting it is possible

@@ -78,6 +78,11 @@ MATRIX: dict[tuple[str, str], Row] = {
     ("GET", "/api/v1/agents"): R(401, 200, 200, 200),
     ("GET", "/api/v1/me"): R(401, 200, 200, 200),
     ("POST", "/api/v1/inbound"): R(401, 404, 201, 201, body=inbound_body("{inbox_id}", "{who}")),
+    ("PATCH", "/api/v1/inboxes/{inbox_id}"): R(401, 403, 403, 200, body={"name": "Renamed"}),
+    # --- API: tokens (an agent's own; admins any; another agent's token is 404) ----------------
+    ("GET", "/api/v1/tokens"): R(401, 200, 200, 200),
+    ("POST", "/api/v1/tokens"): R(401, 201, 201, 201, body={"name": "t-{who}"}),
+    ("DELETE", "/api/v1/tokens/{token_id}"): R(401, 404, 200, 200),  # agent B's token
     ("POST", "/api/v1/inbound/batch"): R(401, 422, 200, 200, body={"messages": [inbound_body("{inbox_id}", "{who}")]}),
     # --- inbox pages ------------------------------------------------------------------------
     ("GET", "/"): R(303, 302, 302, 302),
@@ -98,6 +103,10 @@ MATRIX: dict[tuple[str, str], Row] = {
     ("POST", "/inbox/customers/{customer_id}/tags"): R(401, 403, 303, 303, body={"add": "vip"}),
     ("POST", "/inbox/customers/{customer_id}/merge"): R(401, 403, 303, 303, body={"other_id": "{other_customer_id}"}),
     ("POST", "/inbox/merges/{merge_id}/undo"): R(401, 403, 303, 303),
+    # --- the agent's own pages (a token of agent B: only B may revoke it here) ------------------
+    ("GET", "/account/tokens"): R(303, 200, 200, 200),
+    ("POST", "/account/tokens"): R(401, 200, 200, 200, body={"token_name": "t-{who}"}),  # shown once
+    ("POST", "/account/tokens/{token_id}/revoke"): R(401, 404, 303, 404),
     # --- admin pages ------------------------------------------------------------------------
     ("GET", "/admin"): R(303, 403, 403, 302),
     ("GET", "/admin/agents"): R(303, 403, 403, 200),
@@ -106,6 +115,10 @@ MATRIX: dict[tuple[str, str], Row] = {
     ("GET", "/admin/agents/{agent_id}"): R(303, 403, 403, 200),
     ("POST", "/admin/agents/{agent_id}"): R(401, 403, 403, 303, body={"name": "Renamed", "role": "agent", "team_ids": "{team_id}", "active": "on"}),
     ("POST", "/admin/agents/{agent_id}/password"): R(401, 403, 403, 303, body={"password": PASSWORD + "!", "password_again": PASSWORD + "!"}),
+    ("POST", "/admin/agents/{agent_id}/tokens"): R(401, 403, 403, 200, body={"token_name": "t-{who}"}),  # shown once
+    ("POST", "/admin/agents/{agent_id}/tokens/{token_id}/revoke"): R(401, 403, 403, 303),
+    ("GET", "/admin/sign-in-throttling"): R(303, 403, 403, 200),
+    ("POST", "/admin/sign-in-throttling/clear"): R(401, 403, 403, 303, body={"account": "b-{who}@hub.test"}),
     ("GET", "/admin/teams"): R(303, 403, 403, 200),
     ("POST", "/admin/teams"): R(401, 403, 403, 303, body={"name": "Team {who}"}),
     ("GET", "/admin/teams/{team_id}"): R(303, 403, 403, 200),
@@ -138,31 +151,8 @@ TEAM_MODE: dict[tuple[str, str], Row] = {
 }
 # fmt: on
 
-# Issue 10, item 2: the customer routes ignore teams on this branch. These rows fail here,
-# by design (xfail, strict: they must fail until the fix lands). The merge of the
-# customer-access branch removes this set, and its rows then pass as written.
-KNOWN_HOLES: frozenset[tuple[str, str]] = frozenset(
-    {
-        ("PATCH", "/api/v1/customers/{customer_id}"),
-        ("POST", "/api/v1/customers/{customer_id}/identities"),
-        ("POST", "/api/v1/customers/{customer_id}/merge"),
-        ("POST", "/api/v1/merges/{merge_id}/undo"),
-        ("POST", "/inbox/customers/{customer_id}/attributes"),
-        ("POST", "/inbox/customers/{customer_id}/tags"),
-        ("POST", "/inbox/customers/{customer_id}/merge"),
-        ("POST", "/inbox/merges/{merge_id}/undo"),
-    }
-)
-# Team mode does not exist on this branch (HUB_ACCESS_CUSTOMERS is ignored): every row fails.
-KNOWN_HOLES_TEAM_MODE: frozenset[tuple[str, str]] = frozenset(TEAM_MODE)
-
-
-def _rows(matrix: dict[tuple[str, str], Row], holes: frozenset[tuple[str, str]]) -> list[Any]:
-    marks = pytest.mark.xfail(strict=True, reason="KNOWN_HOLES: issue 10, item 2")
-    return [
-        pytest.param(key, row, id=f"{key[0]} {key[1]}", marks=[marks] if key in holes else [])
-        for key, row in matrix.items()
-    ]
+def _rows(matrix: dict[tuple[str, str], Row]) -> list[Any]:
+    return [pytest.param(key, row, id=f"{key[0]} {key[1]}") for key, row in matrix.items()]
 
 
 def _line(key: tuple[str, str]) -> str:
@@ -201,7 +191,7 @@ async def world(client: TestClient) -> World:
     return await signable_world(client)
 
 
-@pytest.mark.parametrize(("key", "row"), _rows(MATRIX, KNOWN_HOLES))
+@pytest.mark.parametrize(("key", "row"), _rows(MATRIX))
 async def test_route_answers_each_caller_as_the_policy_says(
     client: TestClient, world: World, key: tuple[str, str], row: Row
 ) -> None:
@@ -216,7 +206,7 @@ async def team_mode_client(
     return await aiohttp_client(create_app(config))  # type: ignore[no-any-return]
 
 
-@pytest.mark.parametrize(("key", "row"), _rows(TEAM_MODE, KNOWN_HOLES_TEAM_MODE))
+@pytest.mark.parametrize(("key", "row"), _rows(TEAM_MODE))
 async def test_customer_route_in_team_mode_hides_other_teams_customers(
     team_mode_client: TestClient, key: tuple[str, str], row: Row
 ) -> None:
