@@ -129,7 +129,7 @@ class InboxIn(Strict):
     name: ShortText
     channel: ShortText
     team_id: Id | None = None
-    config: dict[str, Any] = Field(default={}, description=SETTINGS_DESCRIPTION)
+    config: JsonObject = Field(default={}, description=SETTINGS_DESCRIPTION)
 
 
 class InboxPatchIn(Strict):
@@ -137,7 +137,7 @@ class InboxPatchIn(Strict):
 
     name: ShortText | None = None
     team_id: Id | None = Field(default=None, description="null: no team (every agent sees it)")
-    config: dict[str, Any] | None = Field(default=None, description=SETTINGS_DESCRIPTION)
+    config: JsonObject | None = Field(default=None, description=SETTINGS_DESCRIPTION)
 
 
 class ConversationQuery(Strict):

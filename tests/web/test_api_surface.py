@@ -129,3 +129,16 @@ async def test_an_attachment_size_written_as_a_whole_float_is_accepted(
     )
     resp = await client.post("/api/v1/inbound", json=body, headers=world.auth())
     assert resp.status == 201, await resp.text()
+
+
+@pytest.mark.parametrize("value", ["18446744073709551616", "1e400"])
+async def test_inbox_settings_a_store_cannot_hold_are_422_not_500(
+    client: TestClient, world: World, value: str
+) -> None:
+    resp = await client.post(
+        "/api/v1/inboxes",
+        data=f'{{"name": "Big", "channel": "api", "config": {{"n": {value}}}}}',
+        headers={**world.auth(), "Content-Type": "application/json"},
+    )
+    assert resp.status == 422, await resp.text()
+    assert (await resp.json())["error"]["details"]["problems"][0]["field"] == "config"

@@ -151,6 +151,7 @@ TEAM_MODE: dict[tuple[str, str], Row] = {
 }
 # fmt: on
 
+
 def _rows(matrix: dict[tuple[str, str], Row]) -> list[Any]:
     return [pytest.param(key, row, id=f"{key[0]} {key[1]}") for key, row in matrix.items()]
 
