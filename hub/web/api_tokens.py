@@ -10,7 +10,7 @@ from datetime import datetime
 from typing import Annotated
 
 from aiohttp import web
-from pydantic import ConfigDict, Field
+from pydantic import BeforeValidator, ConfigDict, Field
 
 from hub.actions import ActionContext, do_create_token, do_revoke_token
 from hub.actions.tokens import MAX_EXPIRY_DAYS, expiry_in_days, tokens_of
@@ -20,13 +20,16 @@ from hub.model import Agent, IssuedApiToken
 from hub.web.jsonio import json_response, read_json, validate
 from hub.web.middleware import hash_token, new_token
 from hub.web.routes import Route, agent_of
-from hub.web.schemas import Id, ShortText, Strict
+from hub.web.schemas import Id, ShortText, Strict, whole
+
+# JSON Schema's integer includes 1.0, so a whole float is taken as the integer
+ExpiryDays = Annotated[int, Field(ge=1, le=MAX_EXPIRY_DAYS), BeforeValidator(whole)]
 
 
 class TokenIn(Strict):
     name: ShortText = Field(description="What the token is for, e.g. 'CI deploys'")
     expires_at: datetime | None = Field(default=None, description="When it stops working")
-    expires_in_days: Annotated[int, Field(ge=1, le=MAX_EXPIRY_DAYS)] | None = Field(
+    expires_in_days: ExpiryDays | None = Field(
         default=None, description="Or: how many days from now it stops working"
     )
 

@@ -25,7 +25,8 @@ Tag = Annotated[str, StringConstraints(min_length=1, max_length=64)]
 INT64_MAX = 2**63 - 1
 
 
-def _whole(value: object) -> object:
+def whole(value: object) -> object:
+    """1.0 as 1 (a BeforeValidator for integer fields); anything else unchanged."""
     # JSON Schema's "integer" includes 1.0, and the document promises JSON Schema
     return int(value) if isinstance(value, float) and value.is_integer() else value
 
@@ -47,7 +48,8 @@ def _storable(value: dict[str, Any]) -> dict[str, Any]:
     return value
 
 
-WholeNumber = Annotated[int, Field(ge=0, le=INT64_MAX), BeforeValidator(_whole)]
+WholeNumber = Annotated[int, Field(ge=0, le=INT64_MAX), BeforeValidator(whole)]
+
 # what _storable lets through, as JSON Schema (openapi.py adds it to the components)
 JSON_VALUE_SCHEMA: dict[str, Any] = {
     "description": "Any JSON value with 64-bit integers and finite numbers",

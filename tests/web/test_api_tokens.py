@@ -188,3 +188,12 @@ async def test_a_failed_last_used_write_is_logged_and_the_request_still_served(
     assert resp.status == 200
     assert f"could not record the use of token {created['id']}" in caplog.text
     assert created["secret"] not in caplog.text
+
+
+async def test_expiry_in_days_written_as_a_whole_float_is_accepted(
+    client: TestClient, world: World
+) -> None:
+    resp = await client.post(
+        "/api/v1/tokens", json={"name": "ci", "expires_in_days": 1.0}, headers=world.auth("a")
+    )
+    assert resp.status == 201, await resp.text()

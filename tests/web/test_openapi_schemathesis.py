@@ -65,6 +65,12 @@ BEYOND_THE_SCHEMA_PER_OPERATION: dict[str, dict[str, str]] = {
     "POST /api/v1/conversations/{conversation_id}/messages": {
         "invalid_input": "a reply needs text or html; a note text and no html",
     },
+    "POST /api/v1/tokens": {
+        "invalid_input": "expires_at in the future, at most ten years ahead; not with expires_in_days",
+    },
+    "PATCH /api/v1/inboxes/{inbox_id}": {
+        "invalid_input": "settings the inbox's channel refuses (checked by the channel at run time)",
+    },
 }
 
 # Answers this branch cannot document yet, each with the branch that does. The merge of that
