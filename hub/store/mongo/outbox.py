@@ -19,6 +19,7 @@ from hub.model import DeliveryStatus, Message, OutboxEntry, OutboxStatus, new_id
 from hub.store.base import ReplyRequest, ReplyResult, SendResult
 from hub.store.common import DELIVERY_RANK, SENDING_LEASE
 from hub.store.mongo import documents as docs
+from hub.store.mongo.claims import claim_record, complete_note, take_claim
 from hub.store.mongo.conversations import require_conversation
 from hub.store.mongo.documents import Doc
 from hub.store.mongo.ingest import APPLIED_KEEP
@@ -76,7 +77,13 @@ async def _result(cols: Collections, entry: Doc) -> ReplyResult:
 
 
 async def enqueue_reply(cols: Collections, req: ReplyRequest) -> ReplyResult:
-    """Store a reply and its outbox entry once per idempotency key."""
+    """Store a reply and its outbox entry once per idempotency key (and claim)."""
+    if req.claim is not None:
+        # first, so a key reused for another request is refused before anything is written;
+        # a matching claim was made with this very key, so the lookup below finds its entry
+        at = docs.stored(req.message.created_at)
+        record = claim_record(req.claim, req.message.conversation_id, at)
+        await take_claim(cols, req.claim, record)
     existing = await cols.outbox.find_one({"idempotency_key": req.idempotency_key})
     if existing is not None:
         return await _result(cols, existing)
@@ -110,9 +117,11 @@ async def enqueue_reply(cols: Collections, req: ReplyRequest) -> ReplyResult:
 
 
 async def _finish_stale_plans(cols: Collections) -> None:
-    stale = await cols.outbox.find({"pending.since": {"$lte": utcnow() - PENDING_LEASE}}).to_list()
-    for entry in stale:
+    stale_since = {"pending.since": {"$lte": utcnow() - PENDING_LEASE}}
+    for entry in await cols.outbox.find(stale_since).to_list():
         await _complete_reply(cols, entry)
+    for record in await cols.message_keys.find(stale_since).to_list():
+        await complete_note(cols, record)
 
 
 async def claim_outbox(cols: Collections, now: datetime, *, limit: int) -> list[OutboxEntry]:

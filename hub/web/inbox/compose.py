@@ -1,7 +1,8 @@
 """The reply box: replies on the conversation's channel, private notes, canned responses.
 
 POST /inbox/c/{id}/reply   text, mode=reply|note, idempotency_key: a reply goes through the
-                           outbox (do_reply); a note stays inside (do_note, @mentions told)
+                           outbox (do_reply); a note stays inside (do_note_once, @mentions
+                           told); both once per key
 GET  /inbox/c/{id}/canned?q=  canned responses whose shortcut starts with q, filled for this
                            conversation's customer and the signed-in agent (plain text)
 """
@@ -10,8 +11,9 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from hub.actions import do_note, do_reply
+from hub.actions import do_reply
 from hub.actions.canned import fill_placeholders
+from hub.actions.replies import do_note_once
 from hub.errors import InvalidInput
 from hub.model import Agent, CannedResponse, Customer
 from hub.web.admin.forms import read_form
@@ -34,18 +36,19 @@ async def post_reply(request: web.Request) -> web.StreamResponse:
         raise InvalidInput("mode must be 'reply' or 'note'", field="mode")
     text = form.get("text").replace("\r\n", "\n")
     ctx, agent = actions(request), agent_of(request)
+    # the page mints one key per form; a double submit stores one reply or note, and the key
+    # sent again with another text is a 409 (the message says to check what was stored)
+    key = form.get("idempotency_key") or None
     if mode == "note":
         if not text.strip():
             raise InvalidInput("a note needs text", field="text")
-        message = await do_note(ctx, conversation.id, author_id=agent.id, text=text)
-        status = 201
+        note = await do_note_once(
+            ctx, conversation.id, author_id=agent.id, text=text, idempotency_key=key
+        )
+        message, status = note.message, 201 if note.created else 200
     else:
         result = await do_reply(
-            ctx,
-            conversation.id,
-            author_id=agent.id,
-            text=text,
-            idempotency_key=form.get("idempotency_key") or None,
+            ctx, conversation.id, author_id=agent.id, text=text, idempotency_key=key
         )
         message, status = result.message, 201 if result.created else 200
     if not wants_fragment(request):
