@@ -14,7 +14,7 @@ from aiohttp import web
 from hub.actions import do_reply
 from hub.actions.canned import fill_placeholders
 from hub.actions.replies import do_note_once
-from hub.errors import InvalidInput
+from hub.errors import Conflict, IdempotencyKeyReused, InvalidInput
 from hub.model import Agent, CannedResponse, Customer
 from hub.web.admin.forms import read_form
 from hub.web.inbox.access import actions, agent_of, back, visible_conversation, wants_fragment
@@ -39,18 +39,29 @@ async def post_reply(request: web.Request) -> web.StreamResponse:
     # the page mints one key per form; a double submit stores one reply or note, and the key
     # sent again with another text is a 409 (the message says to check what was stored)
     key = form.get("idempotency_key") or None
-    if mode == "note":
-        if not text.strip():
-            raise InvalidInput("a note needs text", field="text")
-        note = await do_note_once(
-            ctx, conversation.id, author_id=agent.id, text=text, idempotency_key=key
-        )
-        message, status = note.message, 201 if note.created else 200
-    else:
-        result = await do_reply(
-            ctx, conversation.id, author_id=agent.id, text=text, idempotency_key=key
-        )
-        message, status = result.message, 201 if result.created else 200
+    if mode == "note" and not text.strip():
+        raise InvalidInput("a note needs text", field="text")
+    try:
+        if mode == "note":
+            note = await do_note_once(
+                ctx, conversation.id, author_id=agent.id, text=text, idempotency_key=key
+            )
+            message, created = note.message, note.created
+        else:
+            result = await do_reply(
+                ctx, conversation.id, author_id=agent.id, text=text, idempotency_key=key
+            )
+            message, created = result.message, result.created
+    except IdempotencyKeyReused as exc:
+        # the agent never sees the key: say what happened in the reply box's terms
+        raise Conflict(
+            "This reply box had already sent a different text (look for it in the"
+            " conversation), so this one was not sent. Send it again to send it as a new"
+            " message.",
+            code=exc.code,
+            **exc.details,
+        ) from exc
+    status = 201 if created else 200
     if not wants_fragment(request):
         return back(form.get("return_to"), f"/inbox/c/{conversation.id}")
     names = await load_names(request)
