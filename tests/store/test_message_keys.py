@@ -6,7 +6,7 @@ import asyncio
 
 import pytest
 
-from hub.errors import IdempotencyKeyReused
+from hub.errors import IdempotencyKeyReused, InvalidInput
 from hub.model import Agent, Conversation, MessageKind, utcnow
 from hub.store import Store
 from hub.store.base import IdempotencyClaim, NewMessage, ReplyRequest, ReplyResult
@@ -174,3 +174,14 @@ async def test_a_plain_outbox_key_is_not_a_claim(
     await store.enqueue_reply(ReplyRequest(message=message, idempotency_key="key:1"))
     note = _message(conversation, agent, MessageKind.NOTE, "new")
     assert (await store.add_note_once(note, _claim("n-1"))).created
+
+
+async def test_a_refused_claimed_reply_leaves_the_key_free(
+    store: Store, conversation: Conversation, agent: Agent
+) -> None:
+    bogus = NewMessage(conversation_id=conversation.id, kind="memo", text="x", created_at=utcnow())
+    with pytest.raises(InvalidInput):
+        await store.enqueue_reply(
+            ReplyRequest(message=bogus, idempotency_key="key:1", claim=_claim("as-memo"))
+        )
+    assert (await _reply(store, conversation, agent, _claim("f-1"), "on it")).created

@@ -78,20 +78,19 @@ async def _result(cols: Collections, entry: Doc) -> ReplyResult:
 
 async def enqueue_reply(cols: Collections, req: ReplyRequest) -> ReplyResult:
     """Store a reply and its outbox entry once per idempotency key (and claim)."""
-    if req.claim is not None:
-        # first, so a key reused for another request is refused before anything is written;
-        # a matching claim was made with this very key, so the lookup below finds its entry
-        at = docs.stored(req.message.created_at)
-        record = claim_record(req.claim, req.message.conversation_id, at)
-        await take_claim(cols, req.claim, record)
-    existing = await cols.outbox.find_one({"idempotency_key": req.idempotency_key})
-    if existing is not None:
-        return await _result(cols, existing)
     conversation = await require_conversation(cols, req.message.conversation_id)
     message = agent_message_doc(
         req.message, conversation, DeliveryStatus.QUEUED, thread_key=req.thread.message_key
     )
     at = message["created_at"]
+    if req.claim is not None:
+        # after the checks that may refuse the request, before anything is written (a key
+        # reused for another request stores nothing); a matching claim was made with this
+        # very key, so the lookup below finds its entry
+        await take_claim(cols, req.claim, claim_record(req.claim, conversation.id, at))
+    existing = await cols.outbox.find_one({"idempotency_key": req.idempotency_key})
+    if existing is not None:
+        return await _result(cols, existing)
     entry = {
         "_id": new_id("obx"),
         "message_id": message["_id"],
