@@ -52,6 +52,23 @@ class Conflict(HubError):
     status = 409
 
 
+class IdempotencyKeyReused(Conflict):
+    """An idempotency key came back with another request (another conversation or body)."""
+
+    code = "idempotency_key_reused"
+
+    def __init__(self, *, other_conversation: bool) -> None:
+        what = (
+            "on another conversation"
+            if other_conversation
+            else "with a different body (text, html, attachments, or reply instead of note)"
+        )
+        super().__init__(
+            f"this idempotency key was already used {what}; use a new key for a new message",
+            reason="conversation" if other_conversation else "body",
+        )
+
+
 class Unauthorized(HubError):
     """No valid credentials."""
 

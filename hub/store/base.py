@@ -109,12 +109,31 @@ class NewMessage:
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
+class IdempotencyClaim:
+    """A caller's idempotency key as stored, and the fingerprint of the request it came with.
+
+    `key` is derived from the caller and the client's key, so one caller never meets another
+    caller's key. Replies and notes share one namespace of claims, unique in the store: a key
+    seen again with the same fingerprint is a replay (the original answer), with another
+    fingerprint (another conversation or body) it raises IdempotencyKeyReused.
+    """
+
+    key: str
+    fingerprint: str  # over the conversation, the kind and the body
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
 class ReplyRequest:
-    """An outbound reply to store together with its outbox entry, idempotent on the key."""
+    """An outbound reply to store together with its outbox entry, idempotent on the key.
+
+    `idempotency_key` is the outbox entry's (channels send under it); with a `claim`, it is
+    the claim's key, and the claim is checked and recorded first.
+    """
 
     message: NewMessage
     idempotency_key: str
     thread: ThreadHints = field(default_factory=ThreadHints)
+    claim: IdempotencyClaim | None = None
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -123,6 +142,13 @@ class ReplyResult:
     outbox: OutboxEntry
     conversation: Conversation
     created: bool  # False: the idempotency key was seen before; nothing new was stored
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class NoteResult:
+    message: Message
+    conversation: Conversation
+    created: bool  # False: the claim was seen before; nothing new was stored
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -344,6 +370,9 @@ class Store(Protocol):
     async def add_note(self, note: NewMessage) -> tuple[Message, Conversation]:
         """Store a private note on a conversation."""
 
+    async def add_note_once(self, note: NewMessage, claim: IdempotencyClaim) -> NoteResult:
+        """Store a private note once per claim; a replay answers the stored note."""
+
     async def search_messages(
         self, query: str, *, limit: int = 25, inbox_ids: Sequence[str] | None = None
     ) -> list[Message]:
@@ -351,7 +380,8 @@ class Store(Protocol):
 
     # --- outbox -------------------------------------------------------------------------
     async def enqueue_reply(self, req: ReplyRequest) -> ReplyResult:
-        """Store an outbound message and its outbox entry; idempotent on the key."""
+        """Store an outbound message and its outbox entry; idempotent on the key (and the
+        claim: IdempotencyKeyReused if it was made for another request)."""
 
     async def claim_outbox(self, now: datetime, *, limit: int = 50) -> list[OutboxEntry]:
         """Due entries (and ones stuck sending for 5 minutes), marked sending, attempts + 1."""

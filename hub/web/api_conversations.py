@@ -8,12 +8,12 @@ from hub.actions import (
     clean_tags,
     do_assign,
     do_mark_read,
-    do_note,
     do_reply,
     do_set_priority,
     do_set_status,
     do_tag,
 )
+from hub.actions.replies import do_note_once
 from hub.errors import InvalidInput, NotFound
 from hub.keys import ACTIONS_KEY, CONFIG_KEY, STORE_KEY
 from hub.model import Conversation, ConversationFilter, Status
@@ -126,18 +126,22 @@ async def post_message(request: web.Request) -> web.Response:
     conversation = await _visible_conversation(request)
     ctx = request.config_dict[ACTIONS_KEY]
     agent = agent_of(request)
+    # the key is the agent's own (not the token's): any of their tokens may retry a request
+    key = request.headers.get("Idempotency-Key")
     if body.kind == "note":
         if not body.text or body.html:
             raise InvalidInput("a note needs text (and no html)", field="text")
-        note = await do_note(ctx, conversation.id, author_id=agent.id, text=body.text)
-        return json_response(note, status=201)
+        note = await do_note_once(
+            ctx, conversation.id, author_id=agent.id, text=body.text, idempotency_key=key
+        )
+        return json_response(note.message, status=201 if note.created else 200)
     result = await do_reply(
         ctx,
         conversation.id,
         author_id=agent.id,
         text=body.text,
         html=body.html,
-        idempotency_key=request.headers.get("Idempotency-Key"),
+        idempotency_key=key,
     )
     return json_response(result.message, status=201 if result.created else 200)
 
@@ -194,10 +198,14 @@ ROUTES = [
         path="/v1/conversations/{conversation_id}/messages",
         handler=post_message,
         tag="conversations",
-        summary="Reply on the conversation's channel, or add a private note",
+        summary="Reply on the conversation's channel, or add a private note. An"
+        " Idempotency-Key is the agent's own: a replay answers the original message (200);"
+        " the key reused on another conversation or with another body is a 409"
+        " idempotency_key_reused",
         body=MessageIn,
         response="Message",
         status=201,
+        replay_status=200,
         headers=("Idempotency-Key",),
     ),
     Route(

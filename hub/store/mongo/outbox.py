@@ -19,6 +19,7 @@ from hub.model import DeliveryStatus, Message, OutboxEntry, OutboxStatus, new_id
 from hub.store.base import ReplyRequest, ReplyResult, SendResult
 from hub.store.common import DELIVERY_RANK, SENDING_LEASE
 from hub.store.mongo import documents as docs
+from hub.store.mongo.claims import claim_record, complete_note, take_claim
 from hub.store.mongo.conversations import require_conversation
 from hub.store.mongo.documents import Doc
 from hub.store.mongo.ingest import APPLIED_KEEP
@@ -76,15 +77,20 @@ async def _result(cols: Collections, entry: Doc) -> ReplyResult:
 
 
 async def enqueue_reply(cols: Collections, req: ReplyRequest) -> ReplyResult:
-    """Store a reply and its outbox entry once per idempotency key."""
-    existing = await cols.outbox.find_one({"idempotency_key": req.idempotency_key})
-    if existing is not None:
-        return await _result(cols, existing)
+    """Store a reply and its outbox entry once per idempotency key (and claim)."""
     conversation = await require_conversation(cols, req.message.conversation_id)
     message = agent_message_doc(
         req.message, conversation, DeliveryStatus.QUEUED, thread_key=req.thread.message_key
     )
     at = message["created_at"]
+    if req.claim is not None:
+        # after the checks that may refuse the request, before anything is written (a key
+        # reused for another request stores nothing); a matching claim was made with this
+        # very key, so the lookup below finds its entry
+        await take_claim(cols, req.claim, claim_record(req.claim, conversation.id, at))
+    existing = await cols.outbox.find_one({"idempotency_key": req.idempotency_key})
+    if existing is not None:
+        return await _result(cols, existing)
     entry = {
         "_id": new_id("obx"),
         "message_id": message["_id"],
@@ -110,9 +116,11 @@ async def enqueue_reply(cols: Collections, req: ReplyRequest) -> ReplyResult:
 
 
 async def _finish_stale_plans(cols: Collections) -> None:
-    stale = await cols.outbox.find({"pending.since": {"$lte": utcnow() - PENDING_LEASE}}).to_list()
-    for entry in stale:
+    stale_since = {"pending.since": {"$lte": utcnow() - PENDING_LEASE}}
+    for entry in await cols.outbox.find(stale_since).to_list():
         await _complete_reply(cols, entry)
+    for record in await cols.message_keys.find(stale_since).to_list():
+        await complete_note(cols, record)
 
 
 async def claim_outbox(cols: Collections, now: datetime, *, limit: int) -> list[OutboxEntry]:

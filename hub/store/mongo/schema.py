@@ -28,6 +28,7 @@ class Collections:
     conversations: Collection
     messages: Collection
     outbox: Collection
+    message_keys: Collection  # idempotency claims of replies and notes, _id = the scoped key
     merges: Collection
     canned: Collection
     sessions: Collection
@@ -45,6 +46,7 @@ def collections_of(db: Any) -> Collections:
         conversations=db["conversations"],
         messages=db["messages"],
         outbox=db["outbox"],
+        message_keys=db["message_keys"],
         merges=db["merges"],
         canned=db["canned_responses"],
         sessions=db["sessions"],
@@ -120,6 +122,12 @@ INDEXES: tuple[IndexSpec, ...] = (
     _index("outbox", "outbox_due", ("status", ASCENDING), ("next_attempt_at", ASCENDING)),
     _index(
         "outbox", "outbox_pending", ("pending.since", ASCENDING),
+        partialFilterExpression={"pending": {"$exists": True}},
+    ),
+    # a note's claim holds the note as a plan until it is stored; the dispatcher finishes
+    # plans a dead process left behind
+    _index(
+        "message_keys", "message_keys_pending", ("pending.since", ASCENDING),
         partialFilterExpression={"pending": {"$exists": True}},
     ),
     _index("merges", "merges_kept", ("kept_id", ASCENDING)),

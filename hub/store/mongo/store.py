@@ -30,8 +30,10 @@ from hub.model import (
 from hub.store.base import (
     UNSET,
     ConversationPatch,
+    IdempotencyClaim,
     IngestRequest,
     NewMessage,
+    NoteResult,
     Record,
     RecordKind,
     ReplyRequest,
@@ -39,6 +41,7 @@ from hub.store.base import (
     SendResult,
 )
 from hub.store.mongo import (
+    claims,
     conversations,
     customers,
     ingest,
@@ -202,6 +205,9 @@ class MongoStore(AdminMethods):
 
     async def add_note(self, note: NewMessage) -> tuple[Message, Conversation]:
         return await self.run(messages.add_note, note)
+
+    async def add_note_once(self, note: NewMessage, claim: IdempotencyClaim) -> NoteResult:
+        return await self.run(claims.add_note_once, note, claim)
 
     async def search_messages(
         self, query: str, *, limit: int = 25, inbox_ids: Sequence[str] | None = None

@@ -21,9 +21,18 @@ from hub.model import (
     Page,
     new_id,
 )
-from hub.store.base import ConversationPatch, NewMessage, ReplyRequest, ReplyResult, SendResult
+from hub.store.base import (
+    ConversationPatch,
+    IdempotencyClaim,
+    NewMessage,
+    NoteResult,
+    ReplyRequest,
+    ReplyResult,
+    SendResult,
+)
 from hub.store.common import DELIVERY_RANK, SENDING_LEASE
 from hub.store.sqlite import rows
+from hub.store.sqlite.claims import find_claim, record_claim
 from hub.store.sqlite.ingest import load_conversation
 from hub.store.sqlite.rows import dumps, ms
 
@@ -206,6 +215,20 @@ def add_note(conn: sqlite3.Connection, note: NewMessage) -> tuple[Message, Conve
     return message, require_conversation(conn, conversation.id)
 
 
+def add_note_once(
+    conn: sqlite3.Connection, note: NewMessage, claim: IdempotencyClaim
+) -> NoteResult:
+    earlier = find_claim(conn, claim, note.conversation_id)
+    if earlier is not None:
+        message = get_message(conn, earlier)
+        assert message is not None
+        conversation = require_conversation(conn, message.conversation_id)
+        return NoteResult(message=message, conversation=conversation, created=False)
+    message, conversation = add_note(conn, note)
+    record_claim(conn, claim, message)
+    return NoteResult(message=message, conversation=conversation, created=True)
+
+
 def _search_expression(query: str) -> str:
     # user text never reaches FTS5 syntax: every word becomes a quoted phrase (AND-ed)
     words = re.findall(r"\w+", query, flags=re.UNICODE)
@@ -240,6 +263,10 @@ def _outbox_by_key(conn: sqlite3.Connection, key: str) -> OutboxEntry | None:
 
 
 def enqueue_reply(conn: sqlite3.Connection, req: ReplyRequest) -> ReplyResult:
+    # a claim that matches was made with this very key, so the outbox lookup finds its entry
+    claimed = None
+    if req.claim is not None:
+        claimed = find_claim(conn, req.claim, req.message.conversation_id)
     existing = _outbox_by_key(conn, req.idempotency_key)
     if existing is not None:
         message = get_message(conn, existing.message_id)
@@ -270,6 +297,8 @@ def enqueue_reply(conn: sqlite3.Connection, req: ReplyRequest) -> ReplyResult:
         " first_response_at = COALESCE(first_response_at, ?) WHERE id = ?",
         (now, now, now, conversation.id),
     )
+    if req.claim is not None and claimed is None:
+        record_claim(conn, req.claim, message)
     entry = _outbox_by_key(conn, req.idempotency_key)
     assert entry is not None
     return ReplyResult(

@@ -233,6 +233,19 @@ MIGRATIONS: tuple[str, ...] = (
     """
     ALTER TABLE api_tokens ADD COLUMN expires_at INTEGER;
     """,
+    # 5: idempotency keys scoped to their caller. A claim's key is derived from the caller and
+    # the client's key; replies and notes share this one namespace, and the fingerprint (the
+    # conversation and body) tells a replay from a key reused for another request. Outbox
+    # rows keep their own key column: rows from before keep their plain keys and still send.
+    """
+    CREATE TABLE message_keys (
+        key TEXT PRIMARY KEY,
+        fingerprint TEXT NOT NULL,
+        conversation_id TEXT NOT NULL,
+        message_id TEXT NOT NULL,
+        created_at INTEGER NOT NULL
+    ) WITHOUT ROWID;
+    """,
 )
 
 LATEST = len(MIGRATIONS)

@@ -34,8 +34,10 @@ from hub.model import (
 from hub.store.base import (
     UNSET,
     ConversationPatch,
+    IdempotencyClaim,
     IngestRequest,
     NewMessage,
+    NoteResult,
     Record,
     RecordKind,
     ReplyRequest,
@@ -287,6 +289,9 @@ class SqliteStore:
 
     async def add_note(self, note: NewMessage) -> tuple[Message, Conversation]:
         return await self.engine.write(partial(conversations.add_note, note=note))
+
+    async def add_note_once(self, note: NewMessage, claim: IdempotencyClaim) -> NoteResult:
+        return await self.engine.write(partial(conversations.add_note_once, note=note, claim=claim))
 
     async def search_messages(
         self, query: str, *, limit: int = 25, inbox_ids: Sequence[str] | None = None

@@ -1,7 +1,8 @@
 """The reply box: replies on the conversation's channel, private notes, canned responses.
 
 POST /inbox/c/{id}/reply   text, mode=reply|note, idempotency_key: a reply goes through the
-                           outbox (do_reply); a note stays inside (do_note, @mentions told)
+                           outbox (do_reply); a note stays inside (do_note_once, @mentions
+                           told); both once per key
 GET  /inbox/c/{id}/canned?q=  canned responses whose shortcut starts with q, filled for this
                            conversation's customer and the signed-in agent (plain text)
 """
@@ -10,9 +11,10 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from hub.actions import do_note, do_reply
+from hub.actions import do_reply
 from hub.actions.canned import fill_placeholders
-from hub.errors import InvalidInput
+from hub.actions.replies import do_note_once
+from hub.errors import Conflict, IdempotencyKeyReused, InvalidInput
 from hub.model import Agent, CannedResponse, Customer
 from hub.web.admin.forms import read_form
 from hub.web.inbox.access import actions, agent_of, back, visible_conversation, wants_fragment
@@ -34,20 +36,32 @@ async def post_reply(request: web.Request) -> web.StreamResponse:
         raise InvalidInput("mode must be 'reply' or 'note'", field="mode")
     text = form.get("text").replace("\r\n", "\n")
     ctx, agent = actions(request), agent_of(request)
-    if mode == "note":
-        if not text.strip():
-            raise InvalidInput("a note needs text", field="text")
-        message = await do_note(ctx, conversation.id, author_id=agent.id, text=text)
-        status = 201
-    else:
-        result = await do_reply(
-            ctx,
-            conversation.id,
-            author_id=agent.id,
-            text=text,
-            idempotency_key=form.get("idempotency_key") or None,
-        )
-        message, status = result.message, 201 if result.created else 200
+    # the page mints one key per form; a double submit stores one reply or note, and the key
+    # sent again with another text is a 409 (the message says to check what was stored)
+    key = form.get("idempotency_key") or None
+    if mode == "note" and not text.strip():
+        raise InvalidInput("a note needs text", field="text")
+    try:
+        if mode == "note":
+            note = await do_note_once(
+                ctx, conversation.id, author_id=agent.id, text=text, idempotency_key=key
+            )
+            message, created = note.message, note.created
+        else:
+            result = await do_reply(
+                ctx, conversation.id, author_id=agent.id, text=text, idempotency_key=key
+            )
+            message, created = result.message, result.created
+    except IdempotencyKeyReused as exc:
+        # the agent never sees the key: say what happened in the reply box's terms
+        raise Conflict(
+            "This reply box had already sent a different text (look for it in the"
+            " conversation), so this one was not sent. Send it again to send it as a new"
+            " message.",
+            code=exc.code,
+            **exc.details,
+        ) from exc
+    status = 201 if created else 200
     if not wants_fragment(request):
         return back(form.get("return_to"), f"/inbox/c/{conversation.id}")
     names = await load_names(request)

@@ -55,7 +55,13 @@
       .then(function (res) {
         if (!res.ok) {
           return res.json().then(
-            function (err) { showError((err.error && err.error.message) || "Sending failed."); },
+            function (err) {
+              // the box's key went with another text: the next send is a new message
+              if (err.error && err.error.code === "idempotency_key_reused") {
+                form.querySelector('input[name="idempotency_key"]').value = newKey();
+              }
+              showError((err.error && err.error.message) || "Sending failed.");
+            },
             function () { showError("Sending failed (HTTP " + res.status + ")."); }
           );
         }
