@@ -162,6 +162,8 @@ async def page_middleware(request: web.Request, handler: Handler) -> web.StreamR
             405: f"{request.method} is not allowed on this page.",
         }.get(exc.status, exc.reason)
         response = error_page(request, exc.status, message, "http_error")
+        if "Allow" in exc.headers:  # a 405 names the methods the page takes (RFC 9110)
+            response.headers["Allow"] = exc.headers["Allow"]
     except Exception:
         log.exception("unhandled error on %s %s", request.method, request.path)
         message = "an internal error occurred; it has been logged"

@@ -84,6 +84,12 @@ async def test_a_405_names_the_allowed_methods(client: TestClient, world: World)
     assert (await resp.json())["error"]["code"] == "method_not_allowed"
 
 
+async def test_a_page_405_names_the_allowed_methods_too(client: TestClient) -> None:
+    resp = await client.delete("/inbox")
+    assert resp.status == 405
+    assert "GET" in {m.strip() for m in resp.headers["Allow"].split(",")}
+
+
 async def test_openapi_marks_a_query_models_required_fields_required(client: TestClient) -> None:
     doc = await (await client.get("/api/openapi.json")).json()
     params = {p["name"]: p for p in doc["paths"]["/api/v1/search"]["get"]["parameters"]}
