@@ -8,10 +8,12 @@ from aiohttp import web
 
 from channels.api.parse import CHANNEL, InboundBatchIn, InboundIn, to_inbound
 from hub.actions.ingest import check_inbound
-from hub.errors import HubError, InvalidInput, NotFound
+from hub.customer_access import Need, Verdict
+from hub.errors import Forbidden, HubError, InvalidInput, NotFound
 from hub.identity import normalise_address
-from hub.keys import CONFIG_KEY, LOOKUPS_KEY
+from hub.keys import CONFIG_KEY, LOOKUPS_KEY, STORE_KEY
 from hub.model import Inbound, IngestResult
+from hub.web.access import customer_access
 from hub.web.jsonio import error_body, json_response, read_json
 from hub.web.routes import Route, visible_inbox_ids
 
@@ -28,7 +30,7 @@ async def _precheck(
     """
     check_inbound(inbound)
     config = request.config_dict[CONFIG_KEY]
-    normalise_address(
+    address = normalise_address(
         inbound.sender_kind, inbound.sender, default_region=config.identity.default_region
     )
     inbox = await request.config_dict[LOOKUPS_KEY].inbox(inbound.inbox_id)
@@ -41,6 +43,29 @@ async def _precheck(
         )
     if visible is not None and inbox.id not in visible:
         raise NotFound(f"inbox {inbound.inbox_id!r} does not exist", code="inbox_not_found")
+    if visible is not None:
+        await _check_sender(request, inbound, address)
+
+
+async def _check_sender(request: web.Request, inbound: Inbound, address: str) -> None:
+    """403 if the sender's address is a customer the agent may not act for.
+
+    Posting inbound speaks as the customer, and the message joins the customer who owns the
+    address: without this check an agent could attach a conversation of their own to another
+    team's customer and so gain that customer's file (issue 10). Integrations that post for
+    customers of every team use an admin's token.
+    """
+    owner = await request.config_dict[STORE_KEY].find_identity(inbound.sender_kind, address)
+    if owner is None:
+        return
+    access = await customer_access(request)
+    verdicts = await access.verdicts([owner.customer_id], Need.EDIT)
+    if verdicts[owner.customer_id] != Verdict.ALLOW:
+        raise Forbidden(
+            "the sender's address belongs to a customer whose conversations are all in inboxes"
+            " of teams you are not in; post it with an admin's token",
+            code="sender_not_yours",
+        )
 
 
 def _ack(result: IngestResult) -> dict[str, object]:

@@ -36,7 +36,8 @@ class InboundIn(Strict):
 
     inbox_id: Id
     provider_id: Annotated[str, StringConstraints(min_length=1, max_length=512)] = Field(
-        description="Your unique id for this message; re-posting it is a no-op (dedupe key)."
+        description="Your unique id for this message in this inbox; re-posting it to the same"
+        " inbox is a no-op (dedupe key)."
     )
     sender: SenderIn
     text: Text | None = None
@@ -60,7 +61,9 @@ def to_inbound(body: InboundIn) -> Inbound:
     return Inbound(
         channel=CHANNEL,
         inbox_id=body.inbox_id,
-        provider_id=body.provider_id,
+        # integrators choose their ids, so two inboxes may pick the same one: the dedupe key is
+        # scoped to the inbox, or one inbox's message would be taken for another's duplicate
+        provider_id=f"{body.inbox_id}/{body.provider_id}",
         sender_kind=body.sender.kind,
         sender=body.sender.address,
         sender_name=body.sender.name,
