@@ -18,10 +18,12 @@ import time
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from aiohttp import web
 from aiohttp.http_exceptions import HttpProcessingError
 from aiohttp.log import server_logger
 
 INTERVAL_SECONDS = 60.0
+log = logging.getLogger(__name__)
 
 
 class BadRequestLog(logging.LoggerAdapter[logging.Logger]):
@@ -70,3 +72,22 @@ class BadRequestLog(logging.LoggerAdapter[logging.Logger]):
 def server_handler_args() -> Mapping[str, Any]:
     """The `handler_args` that give the app's HTTP server a BadRequestLog."""
     return {"logger": BadRequestLog()}
+
+
+def client_went_away(request: web.Request, exc: BaseException) -> bool:
+    """Whether `exc` is this request's client resetting its connection while it was answered.
+
+    A reset mid-answer (e.g. during a websocket handshake) is the client's doing, not a server
+    error: the middlewares log it at DEBUG and answer nothing, since no one is left to read it.
+    A reset of another connection (a store, an outbound call) is still a server error.
+    """
+    if not isinstance(exc, ConnectionResetError):
+        return False
+    transport = request.transport
+    return transport is None or transport.is_closing()
+
+
+def went_away_response(request: web.Request) -> web.Response:
+    """The answer to a client that went away: logged at DEBUG, never written (aiohttp drops it)."""
+    log.debug("client went away during %s %s", request.method, request.path)
+    return web.Response(status=400, text="client went away")

@@ -13,6 +13,7 @@ from hub.actions.tokens import do_touch_token, touch_due
 from hub.errors import Forbidden, HubError, Unauthorized
 from hub.keys import ACTIONS_KEY, AGENT_KEY, LOOKUPS_KEY
 from hub.web.auth import api_session_agent, has_session_cookie
+from hub.web.bad_requests import client_went_away, went_away_response
 from hub.web.jsonio import error_body, error_response, json_response
 
 log = logging.getLogger(__name__)
@@ -55,7 +56,9 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
         return json_response(
             error_body(code, message or exc.reason), status=exc.status, headers=kept
         )
-    except Exception:
+    except Exception as exc:
+        if client_went_away(request, exc):
+            return went_away_response(request)
         log.exception("unhandled error on %s %s", request.method, request.path)
         return json_response(
             error_body("internal_error", "an internal error occurred; it has been logged"),

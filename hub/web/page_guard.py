@@ -26,6 +26,7 @@ from yarl import URL
 from hub.errors import Forbidden, HubError, Unauthorized
 from hub.keys import AGENT_KEY
 from hub.model import Role
+from hub.web.bad_requests import client_went_away, went_away_response
 from hub.web.csrf import UNSAFE_METHODS, check_csrf
 from hub.web.flash import clear_shown_flash
 from hub.web.jsonio import error_body, json_response
@@ -164,7 +165,9 @@ async def page_middleware(request: web.Request, handler: Handler) -> web.StreamR
         response = error_page(request, exc.status, message, "http_error")
         if "Allow" in exc.headers:  # a 405 names the methods the page takes (RFC 9110)
             response.headers["Allow"] = exc.headers["Allow"]
-    except Exception:
+    except Exception as exc:
+        if client_went_away(request, exc):
+            return went_away_response(request)
         log.exception("unhandled error on %s %s", request.method, request.path)
         message = "an internal error occurred; it has been logged"
         response = error_page(request, 500, message, "internal_error")
