@@ -14,7 +14,10 @@ session cookie too (with the CSRF header on unsafe methods), for the pages' own 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import functools
+import hashlib
+import ipaddress
 import math
 
 from aiohttp import web
@@ -47,6 +50,7 @@ from hub.web.templating import LOGIN_CSRF_KEY, render, see_other
 DEFAULT_NEXT = "/inbox"
 BAD_LOGIN = "Email or password is incorrect."
 MAX_FIELD = 1024
+MAX_ACCOUNT_KEY = 320
 
 
 def safe_next(value: str | None, default: str = DEFAULT_NEXT) -> str:
@@ -62,21 +66,35 @@ def safe_next(value: str | None, default: str = DEFAULT_NEXT) -> str:
 
 
 def client_ip(request: web.Request) -> str:
-    """The client's address; behind a trusted proxy, the one the proxy saw."""
+    """The client's address; behind a trusted proxy, the one the proxy saw.
+
+    The proxy adds the address it saw last: to the client's own header line or as a line of
+    its own, so the last hop of the last line is the trusted one. Whatever the client wrote
+    before it is the client's word and is never read. A last hop that is not an IP address
+    (a misconfigured proxy) is not trusted either: the peer's address counts then.
+    """
     if request.config_dict[CONFIG_KEY].server.behind_proxy:
-        forwarded = request.headers.get("X-Forwarded-For", "")
-        hops = [hop.strip() for hop in forwarded.split(",") if hop.strip()]
-        if hops:  # the proxy appends the address it saw: the last hop is the trusted one
-            return hops[-1]
+        lines = request.headers.getall("X-Forwarded-For", ())
+        hops = [hop.strip() for hop in ",".join(lines).split(",") if hop.strip()]
+        if hops:
+            with contextlib.suppress(ValueError):
+                return str(ipaddress.ip_address(hops[-1]))
     return request.remote or "unknown"
 
 
 def account_key(email: str) -> str:
-    """The rate-limit key of a typed email (normalised when it is one)."""
+    """The rate-limit key of a typed email (normalised when it is one), at most 320 characters.
+
+    An email address is at most 320 characters (RFC 5321); a longer typed value is kept as
+    its hash, so a flood of huge made-up emails cannot make the throttle's tables huge.
+    """
     try:
-        return normalise_email(email)
+        key = normalise_email(email)
     except InvalidAddress:
-        return email.strip().lower()
+        key = email.strip().lower()
+    if len(key) > MAX_ACCOUNT_KEY:
+        return "sha256:" + hashlib.sha256(key.encode()).hexdigest()
+    return key
 
 
 @functools.cache

@@ -5,10 +5,14 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable
 
-from aiohttp.test_utils import TestClient
+from aiohttp import web
+from aiohttp.test_utils import TestClient, make_mocked_request
+from multidict import CIMultiDict
 
 from hub.app import create_app
-from hub.config import AuthConfig, HubConfig
+from hub.config import AuthConfig, HubConfig, load_config
+from hub.keys import CONFIG_KEY
+from hub.web.auth import account_key, client_ip
 from hub.web.ratelimit import LOGIN_THROTTLE_KEY, DelayPolicy, FailureTable, LoginThrottle
 from tests.web.signin import add_agent, login_token, post_login
 
@@ -266,3 +270,47 @@ async def test_behind_a_trusted_proxy_the_forwarded_address_is_counted(
     assert resp.status == 429
     resp = await post_login(client, "x@hub.test", WRONG, headers=proxied("198.51.100.8"))
     assert resp.status == 401
+
+
+def _request_from(headers: list[tuple[str, str]], *, behind_proxy: bool) -> web.Request:
+    app = web.Application()
+    app[CONFIG_KEY] = load_config(
+        files=[], env={"HUB_SERVER_BEHIND_PROXY": "true" if behind_proxy else "false"}
+    )
+    return make_mocked_request("POST", "/login", headers=CIMultiDict(headers), app=app)
+
+
+def test_behind_a_proxy_the_last_hop_of_the_last_forwarded_line_counts() -> None:
+    # HAProxy-style: the proxy adds a line of its own after the client's forged one
+    forged = [("X-Forwarded-For", "203.0.113.50"), ("X-Forwarded-For", "198.51.100.66")]
+    assert client_ip(_request_from(forged, behind_proxy=True)) == "198.51.100.66"
+    merged = [("X-Forwarded-For", "203.0.113.50, 198.51.100.66")]
+    assert client_ip(_request_from(merged, behind_proxy=True)) == "198.51.100.66"
+
+
+def test_a_forwarded_hop_that_is_no_ip_address_is_not_trusted() -> None:
+    junk = [("X-Forwarded-For", "x" * 7000)]
+    peer = client_ip(_request_from([], behind_proxy=False))  # the connection's own address
+    assert client_ip(_request_from(junk, behind_proxy=True)) == peer
+    assert client_ip(_request_from(junk, behind_proxy=False)) == peer
+
+
+def test_a_huge_typed_email_is_kept_as_a_short_key() -> None:
+    key = account_key("é" * 5000 + "@example.com")
+    assert len(key) <= 320
+    assert key == account_key("é" * 5000 + "@example.com")
+    assert account_key("Ada@Hub.test") == "ada@hub.test"
+
+
+async def test_a_forged_forwarded_line_cannot_lock_out_the_address_it_names(
+    aiohttp_client: AppClient, make_config: Callable[..., HubConfig]
+) -> None:
+    client = await proxied_client(aiohttp_client, make_config(HUB_SERVER_BEHIND_PROXY="true"))
+    await add_agent(client, "ada@hub.test")
+    victim, attacker = "203.0.113.50", "198.51.100.66"
+    forged = CIMultiDict([("X-Forwarded-For", victim), ("X-Forwarded-For", attacker)])
+    for _ in range(12):
+        resp = await post_login(client, "ada@hub.test", WRONG, headers=forged)
+        assert resp.status in (401, 429)
+    resp = await post_login(client, "ada@hub.test", headers=proxied(victim))
+    assert resp.status == 303
