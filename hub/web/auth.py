@@ -28,6 +28,7 @@ from hub.identity import normalise_email
 from hub.keys import CONFIG_KEY, STORE_KEY
 from hub.model import Agent
 from hub.passwords import hash_password, verify_password
+from hub.web.bodies import read_form_data
 from hub.web.csrf import (
     UNSAFE_METHODS,
     check_csrf,
@@ -149,7 +150,7 @@ async def login_form(request: web.Request) -> web.StreamResponse:
 async def login_submit(request: web.Request) -> web.StreamResponse:
     """POST /login: check the password, start a session, go to `next`."""
     await check_login_csrf(request)
-    form = await request.post()
+    form = await read_form_data(request)
     email = str(form.get("email", ""))[:MAX_FIELD]
     password = str(form.get("password", ""))[:MAX_FIELD]
     next_url = safe_next(str(form.get("next", "")))

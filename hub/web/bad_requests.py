@@ -8,7 +8,8 @@ over 8 KB, a bad request line) with 400, but its server logs each one with
 log. `BadRequestLog` is the server logger aiohttp is given through the app's supported
 `handler_args`: for a parse error it writes at most one WARNING line per `interval`
 seconds, counting the ones it left out; anything else goes to aiohttp's logger unchanged.
-The client's bytes never reach the log, only the error's class name.
+The client's bytes never reach the log, only the error's class name. A request body the
+client garbled (bad gzip, charset, multipart; hub/web/bodies.py) shares that one line.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from typing import Any
 from aiohttp import web
 from aiohttp.http_exceptions import HttpProcessingError
 from aiohttp.log import server_logger
+from aiohttp.web_protocol import RequestPayloadError
 
 INTERVAL_SECONDS = 60.0
 log = logging.getLogger(__name__)
@@ -44,24 +46,34 @@ class BadRequestLog(logging.LoggerAdapter[logging.Logger]):
 
     def exception(self, msg: object, *args: object, exc_info: Any = True, **kwargs: Any) -> None:
         """aiohttp's "Error handling request" call: a parse error is the client's fault."""
-        if isinstance(exc_info, HttpProcessingError):
+        # RequestPayloadError: a body the client garbled (e.g. bad gzip), raised again when
+        # aiohttp drains the unread rest of it after the handler has answered 400
+        if isinstance(exc_info, HttpProcessingError | RequestPayloadError):
             self._bad_request(exc_info, args)
             return
         super().exception(msg, *args, exc_info=exc_info, **kwargs)
 
-    def _bad_request(self, exc: HttpProcessingError, args: tuple[object, ...]) -> None:
+    def _bad_request(self, exc: Exception, args: tuple[object, ...]) -> None:
+        remote = args[0] if args else "unknown"
+        self._line("Malformed HTTP request from %s refused (%s)", remote, type(exc).__name__)
+
+    def malformed_body(self, request: web.Request, exc: Exception) -> None:
+        """A request body the client garbled, refused with 400: a line shared with the above."""
+        self._line(
+            "Malformed request body on %s %s from %s refused (%s)",
+            request.method,
+            _route(request),
+            request.remote or "unknown",
+            type(exc).__name__,
+        )
+
+    def _line(self, message: str, *args: object) -> None:
         now = self.clock()
         if self._last_line is not None and now - self._last_line < self.interval:
             self._suppressed += 1
             return
-        remote = args[0] if args else "unknown"
         more = f"; {self._suppressed} more since the last such line" if self._suppressed else ""
-        self.logger.warning(
-            "Malformed HTTP request from %s refused (%s)%s",
-            remote,
-            type(exc).__name__,
-            more,
-        )
+        self.logger.warning(message + "%s", *args, more)
         self._last_line, self._suppressed = now, 0
 
     def process(self, msg: Any, kwargs: Any) -> tuple[Any, Any]:
@@ -72,6 +84,21 @@ class BadRequestLog(logging.LoggerAdapter[logging.Logger]):
 def server_handler_args() -> Mapping[str, Any]:
     """The `handler_args` that give the app's HTTP server a BadRequestLog."""
     return {"logger": BadRequestLog()}
+
+
+def log_malformed_body(request: web.Request, exc: Exception) -> None:
+    """Log a body the client garbled: the server's rate-limited line, never a traceback."""
+    server_log = request.protocol.logger if request.protocol is not None else None
+    if isinstance(server_log, BadRequestLog):
+        server_log.malformed_body(request, exc)
+    else:  # an app run without server_handler_args(): still one line, without a traceback
+        log.warning("Malformed request body on %s %s refused", request.method, _route(request))
+
+
+def _route(request: web.Request) -> str:
+    # the route's pattern, not the path: no client bytes (e.g. an encoded newline) in the log
+    resource = request.match_info.route.resource
+    return resource.canonical if resource is not None else "(no route)"
 
 
 def client_went_away(request: web.Request, exc: BaseException) -> bool:

@@ -20,6 +20,7 @@ import secrets
 from aiohttp import web
 
 from hub.errors import Forbidden
+from hub.web.bodies import read_form_data
 
 CSRF_FIELD = "csrf_token"
 CSRF_HEADER = "X-CSRF-Token"
@@ -39,7 +40,7 @@ async def _sent_token(request: web.Request) -> str:
     if header is not None:
         return header
     if request.content_type in _FORM_TYPES:
-        value = (await request.post()).get(CSRF_FIELD)  # aiohttp caches the parsed form
+        value = (await read_form_data(request)).get(CSRF_FIELD)  # aiohttp caches the form
         return value if isinstance(value, str) else ""
     return ""
 

@@ -11,6 +11,7 @@ from aiohttp import web
 from pydantic import BaseModel, ValidationError
 
 from hub.errors import HubError, InvalidInput
+from hub.web.bodies import read_body
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -80,7 +81,7 @@ async def read_json(request: web.Request, model: type[M], *, max_bytes: int) -> 
         )
     if request.content_length is not None and request.content_length > max_bytes:
         raise PayloadTooLarge(f"body is {request.content_length} bytes; the limit is {max_bytes}")
-    raw = await request.content.read(max_bytes + 1)
+    raw = await read_body(request, max_bytes=max_bytes)
     if len(raw) > max_bytes:
         raise PayloadTooLarge(f"body is larger than the limit of {max_bytes} bytes")
     return validate_json(model, raw)

@@ -25,6 +25,7 @@ from aiohttp import web
 
 from hub.errors import HubError, InvalidInput
 from hub.keys import LOOKUPS_KEY
+from hub.web.bodies import read_form_data
 from hub.web.flash import flash
 from hub.web.templating import see_other
 
@@ -78,7 +79,7 @@ class Form:
 
 async def read_form(request: web.Request) -> Form:
     """The submitted urlencoded/multipart form (file parts ignored, values capped)."""
-    data = await request.post()
+    data = await read_form_data(request)
     form = Form()
     for name in data:
         items = [v for v in data.getall(name) if isinstance(v, str)]

@@ -11,6 +11,7 @@ from typing import Any
 
 import orjson
 from aiohttp import web
+from pydantic import TypeAdapter, ValidationError
 
 from hub.actions import do_create_inbox, do_update_inbox
 from hub.actions.admin import MAX_CONFIG_BYTES, clean_name, inbox_settings
@@ -18,26 +19,31 @@ from hub.errors import HubError, InvalidInput, NotFound
 from hub.keys import ACTIONS_KEY, CHANNELS_KEY, CONFIG_KEY, STORE_KEY
 from hub.model import Inbox, Team
 from hub.web.admin.forms import Form, done, read_form
+from hub.web.schemas import JsonObject
 from hub.web.sessions import is_https
 from hub.web.templating import render
 
 # The one channel the admin names: its inboxes get an embed snippet (a string, no import)
 WEBCHAT_CHANNEL = "webchat"
+_CONFIG: TypeAdapter[dict[str, Any]] = TypeAdapter(JsonObject)
 
 
 def clean_config(value: str) -> dict[str, Any]:
-    """A JSON object (empty text: {})."""
+    """A JSON object the API would take as `config` (empty text: {})."""
     if not value.strip():
         return {}
     if len(value.encode()) > MAX_CONFIG_BYTES:
         raise InvalidInput(f"the config is larger than {MAX_CONFIG_BYTES // 1024} KiB")
-    try:
-        parsed = orjson.loads(value)
-    except orjson.JSONDecodeError as exc:
-        raise InvalidInput(f"not valid JSON: {exc}") from exc
-    if not isinstance(parsed, dict):
-        raise InvalidInput('the config must be a JSON object, e.g. {"key": "value"}')
-    return parsed
+    try:  # the API's own rules: nesting depth, 64-bit integers, finite numbers
+        return _CONFIG.validate_json(value)
+    except ValidationError as exc:
+        first = exc.errors(include_url=False, include_input=False)[0]
+        if first["type"] == "dict_type":
+            raise InvalidInput('the config must be a JSON object, e.g. {"key": "value"}') from exc
+        if first["type"] == "json_invalid":
+            raise InvalidInput(f"not valid JSON: {first['ctx']['error']}") from exc
+        reason = first["msg"].removeprefix("Value error, ")
+        raise InvalidInput(f"the config cannot be stored: {reason}") from exc
 
 
 def pretty_json(value: Any) -> str:
