@@ -197,3 +197,79 @@ async def test_expiry_in_days_written_as_a_whole_float_is_accepted(
         "/api/v1/tokens", json={"name": "ci", "expires_in_days": 1.0}, headers=world.auth("a")
     )
     assert resp.status == 201, await resp.text()
+
+
+async def test_an_expiring_token_cannot_create_a_token_that_never_expires(
+    client: TestClient, world: World
+) -> None:
+    day = await _create(client, world, expires_in_days=1)
+    resp = await client.post(
+        "/api/v1/tokens", headers=_bearer(day["secret"]), json={"name": "forever"}
+    )
+    assert resp.status == 403, await resp.text()
+    error = (await resp.json())["error"]
+    assert error["code"] == "token_outlives_caller"
+    assert error["details"]["latest_expires_at"] in error["message"]
+    assert datetime.fromisoformat(error["details"]["latest_expires_at"]) == datetime.fromisoformat(
+        day["expires_at"]
+    )
+    names = {
+        t["name"]
+        for t in (await (await client.get("/api/v1/tokens", headers=world.auth("a"))).json())[
+            "items"
+        ]
+    }
+    assert "forever" not in names
+
+
+async def test_an_expiring_token_cannot_create_a_token_that_expires_later(
+    client: TestClient, world: World
+) -> None:
+    day = await _create(client, world, expires_in_days=1)
+    resp = await client.post(
+        "/api/v1/tokens",
+        headers=_bearer(day["secret"]),
+        json={"name": "longer", "expires_in_days": 2},
+    )
+    assert resp.status == 403
+    assert (await resp.json())["error"]["code"] == "token_outlives_caller"
+
+
+async def test_an_expiring_token_creates_a_token_that_expires_no_later(
+    client: TestClient, world: World
+) -> None:
+    day = await _create(client, world, expires_in_days=2)
+    resp = await client.post(
+        "/api/v1/tokens",
+        headers=_bearer(day["secret"]),
+        json={"name": "shorter", "expires_in_days": 1},
+    )
+    assert resp.status == 201, await resp.text()
+    same = await client.post(
+        "/api/v1/tokens",
+        headers=_bearer(day["secret"]),
+        json={"name": "same", "expires_at": day["expires_at"]},
+    )
+    assert same.status == 201, await same.text()
+
+
+async def test_an_expiring_token_cannot_revoke_the_owners_longer_lived_token(
+    client: TestClient, world: World
+) -> None:
+    forever = await _create(client, world)
+    day = await _create(client, world, expires_in_days=1)
+    resp = await client.delete(f"/api/v1/tokens/{forever['id']}", headers=_bearer(day["secret"]))
+    assert resp.status == 403
+    assert (await resp.json())["error"]["code"] == "token_outlives_caller"
+    assert (await client.get("/api/v1/me", headers=_bearer(forever["secret"]))).status == 200
+
+
+async def test_an_expiring_token_revokes_itself_and_shorter_lived_tokens(
+    client: TestClient, world: World
+) -> None:
+    week = await _create(client, world, expires_in_days=7)
+    day = await _create(client, world, expires_in_days=1)
+    shorter = await client.delete(f"/api/v1/tokens/{day['id']}", headers=_bearer(week["secret"]))
+    assert shorter.status == 200, await shorter.text()
+    itself = await client.delete(f"/api/v1/tokens/{week['id']}", headers=_bearer(week["secret"]))
+    assert itself.status == 200, await itself.text()
