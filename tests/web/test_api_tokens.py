@@ -273,3 +273,24 @@ async def test_an_expiring_token_revokes_itself_and_shorter_lived_tokens(
     assert shorter.status == 200, await shorter.text()
     itself = await client.delete(f"/api/v1/tokens/{week['id']}", headers=_bearer(week["secret"]))
     assert itself.status == 200, await itself.text()
+
+
+@pytest.mark.parametrize(
+    "name", ["ok\u001b[2J\u001b[31mFAKE\u001b[0m", "nul\u0000byte", "evil\u202etxt.exe", "c1\u009b"]
+)
+async def test_a_token_name_with_control_or_bidi_characters_is_422(
+    client: TestClient, world: World, name: str
+) -> None:
+    resp = await client.post("/api/v1/tokens", headers=world.auth("a"), json={"name": name})
+    assert resp.status == 422, await resp.text()
+    error = (await resp.json())["error"]
+    assert error["details"]["field"] == "name"
+    assert "control or format character" in error["message"]
+
+
+async def test_a_token_name_with_a_zero_width_joiner_is_accepted(
+    client: TestClient, world: World
+) -> None:
+    # Persian needs U+200C (ZWNJ): it is a format character, but moves no text
+    created = await _create(client, world, name="\u0645\u06cc\u200c\u062e\u0648\u0627\u0647\u0645")
+    assert "\u200c" in created["name"]
