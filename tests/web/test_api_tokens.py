@@ -13,6 +13,7 @@ from hub.config import HubConfig
 from hub.keys import ACTIONS_KEY, STORE_KEY
 from hub.model import utcnow
 from tests.conftest import World
+from tests.web.signin import add_agent, sign_in
 
 
 async def _create(client: TestClient, world: World, who: str = "a", **body: object) -> dict:
@@ -294,3 +295,15 @@ async def test_a_token_name_with_a_zero_width_joiner_is_accepted(
     # Persian needs U+200C (ZWNJ): it is a format character, but moves no text
     created = await _create(client, world, name="\u0645\u06cc\u200c\u062e\u0648\u0627\u0647\u0645")
     assert "\u200c" in created["name"]
+
+
+async def test_a_session_cookie_caller_still_creates_a_token_that_never_expires(
+    client: TestClient,
+) -> None:
+    await add_agent(client, "sam@hub.test")
+    csrf = await sign_in(client, "sam@hub.test")
+    resp = await client.post(
+        "/api/v1/tokens", json={"name": "forever"}, headers={"X-CSRF-Token": csrf}
+    )
+    assert resp.status == 201, await resp.text()
+    assert (await resp.json())["expires_at"] is None
