@@ -136,12 +136,14 @@ def cmd_user_add(config: HubConfig, args: argparse.Namespace) -> int:
 
 
 def cmd_user_list(config: HubConfig, args: argparse.Namespace) -> int:
+    from hub.cli_tokens import shown
+
     async def run(store: Any) -> int:
         teams = {t.id: t.name for t in await store.list_teams()}
         for a in await store.list_agents():
-            names = ",".join(teams.get(t, t) for t in a.team_ids) or "-"
+            names = ",".join(shown(teams.get(t, t)) for t in a.team_ids) or "-"
             print(
-                f"{a.id}\t{a.email}\t{a.name}\t{a.role.value}\t{names}\t"
+                f"{a.id}\t{shown(a.email)}\t{shown(a.name)}\t{a.role.value}\t{names}\t"
                 f"{'active' if a.active else 'inactive'}"
             )
         return 0

@@ -16,6 +16,12 @@ from hub.config import HubConfig
 from hub.errors import HubError
 
 
+def shown(text: str) -> str:
+    """`text` safe for the operator's terminal: non-printable characters (ESC, NUL, bidi
+    overrides, tabs) as Python escapes, e.g. a name stored by an older release."""
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
+
+
 def _when(value: datetime | None, none: str = "-") -> str:
     return value.strftime("%Y-%m-%dT%H:%M:%SZ") if value is not None else none
 
@@ -70,7 +76,7 @@ def cmd_token_list(config: HubConfig, args: argparse.Namespace) -> int:
         for agent in agents:
             for t in await tokens_of(ctx, agent.id, actor=None):
                 print(
-                    f"{t.id}\t{agent.email}\t{t.name}\t{_when(t.created_at)}\t"
+                    f"{t.id}\t{shown(agent.email)}\t{shown(t.name)}\t{_when(t.created_at)}\t"
                     f"{_when(t.last_used_at, 'never')}\t{_when(t.expires_at, 'never')}\t"
                     f"{token_status(t, now)}"
                 )
@@ -85,7 +91,7 @@ def cmd_token_revoke(config: HubConfig, args: argparse.Namespace) -> int:
 
     async def run(store: Any, ctx: Any) -> int:
         token = await do_revoke_token(ctx, args.token_id, actor=None)
-        print(f"revoked {token.id} ({token.name})")
+        print(f"revoked {token.id} ({shown(token.name)})")
         return 0
 
     return asyncio.run(_run(config, run))

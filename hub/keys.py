@@ -11,7 +11,7 @@ if TYPE_CHECKING:
     from hub.channel import Channel
     from hub.config import HubConfig
     from hub.events import EventBus
-    from hub.model import Agent
+    from hub.model import Agent, ApiToken
     from hub.outbox import OutboxDispatcher
     from hub.store.base import Store
     from hub.web.lookups import Lookups
@@ -24,3 +24,5 @@ CHANNELS_KEY: web.AppKey[dict[str, Channel]] = web.AppKey("channels")
 OUTBOX_KEY: web.AppKey[OutboxDispatcher] = web.AppKey("outbox")
 LOOKUPS_KEY: web.AppKey[Lookups] = web.AppKey("lookups")
 AGENT_KEY: web.RequestKey[Agent] = web.RequestKey("agent")
+# the bearer token an API request came with; absent for the pages' session-cookie calls
+TOKEN_KEY: web.RequestKey[ApiToken] = web.RequestKey("token")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 
 import pytest
@@ -109,3 +110,47 @@ def test_repeated_demo_runs_leave_one_live_demo_token(
     capsys.readouterr()
     assert main(["token", "list", "--email", "admin@demo.test"]) == 0
     assert len(capsys.readouterr().out.strip().splitlines()) == 2  # the header and one token
+
+
+async def _store_escaped_names() -> None:
+    """Names with terminal escapes, stored as a release that did not refuse them would have."""
+    from hub.config import load_config
+    from hub.model import Role, utcnow
+    from hub.store import create_store
+
+    store = create_store(load_config(None).store.url)
+    await store.open()
+    try:
+        team = await store.create_team("T\x1b]0;pwned\x07", now=utcnow())
+        agent = await store.create_agent(
+            email="eve@example.com",
+            name="Eve\x1b[2J\x1b[31mADMIN\x1b[0m\u202e",
+            role=Role.AGENT,
+            password_hash=None,
+            team_ids=[team.id],
+            now=utcnow(),
+        )
+        await store.create_token(
+            agent_id=agent.id,
+            name="ok\x1b[2J\x1b[31mFAKE\x1b[0m\x00",
+            token_hash="0" * 64,
+            now=utcnow(),
+            expires_at=None,
+        )
+    finally:
+        await store.close()
+
+
+def test_token_and_user_list_escape_control_characters_of_stored_names(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    assert main(["migrate"]) == 0
+    asyncio.run(_store_escaped_names())
+    capsys.readouterr()
+    assert main(["token", "list"]) == 0
+    assert main(["user", "list"]) == 0
+    out = capsys.readouterr().out
+    assert "\x1b" not in out and "\x00" not in out and "\x07" not in out and "\u202e" not in out
+    assert "ok\\x1b[2J\\x1b[31mFAKE\\x1b[0m\\x00" in out
+    assert "Eve\\x1b[2J\\x1b[31mADMIN\\x1b[0m\\u202e" in out
+    assert "T\\x1b]0;pwned\\x07" in out

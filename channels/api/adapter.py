@@ -80,6 +80,8 @@ class ApiChannel:
                 "text": outbound.text,
                 "html": outbound.html,
                 "attempt": outbound.attempt,
+                # signed, unlike the Idempotency-Key header: receivers de-duplicate on this
+                "idempotency_key": outbound.idempotency_key,
             }
         )
         headers = {

@@ -1,8 +1,9 @@
 """Webhook signatures: `X-Hub-Signature: t=<unix seconds>,v1=<hex HMAC-SHA256>`.
 
 The HMAC is taken over f"{t}." followed by the raw body, under the inbox's webhook_secret,
-as Stripe and GitHub do; the timestamp lets a receiver refuse a replayed delivery.
-docs/webhooks.md shows a receiver's side.
+as Stripe and GitHub do; the timestamp lets a receiver refuse a replayed delivery. Only the
+body is signed, so what a receiver de-duplicates on is in it (`idempotency_key`), not only in
+the unsigned Idempotency-Key header. docs/webhooks.md shows a receiver's side.
 """
 
 from __future__ import annotations

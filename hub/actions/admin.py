@@ -12,6 +12,7 @@ afterwards, so a deactivation or a team change shows at once in this process.
 from __future__ import annotations
 
 import asyncio
+import unicodedata
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -27,15 +28,28 @@ from hub.store.base import UNSET
 
 MAX_NAME_LENGTH = 200
 MAX_CONFIG_BYTES = 64 * 1024
+# zero-width (non-)joiners are format characters that Persian, Indic scripts and emoji need;
+# they move no text and drive no terminal, unlike the bidi overrides and C0/C1 controls
+_JOINERS = frozenset("\u200c\u200d")
 
 
 def clean_name(value: str, *, field: str = "name", what: str = "name") -> str:
-    """A trimmed, non-empty name of at most MAX_NAME_LENGTH characters."""
+    """A trimmed, non-empty name of at most MAX_NAME_LENGTH characters, with no control or
+    format characters (terminal escapes, NUL, bidi overrides): names reach the operator's
+    terminal through `hub token list` and `hub user list`."""
     name = " ".join(value.split())
     if not name:
         raise InvalidInput(f"the {what} must not be empty", field=field)
     if len(name) > MAX_NAME_LENGTH:
         raise InvalidInput(f"the {what} is longer than {MAX_NAME_LENGTH} characters", field=field)
+    bad = next(
+        (c for c in name if unicodedata.category(c) in ("Cc", "Cf") and c not in _JOINERS), None
+    )
+    if bad is not None:
+        raise InvalidInput(
+            f"the {what} contains the control or format character U+{ord(bad):04X}",
+            field=field,
+        )
     return name
 
 

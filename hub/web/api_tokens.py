@@ -1,7 +1,8 @@
 """API: an agent's own API tokens (admins: anyone's), listed, created and revoked.
 
 The secret is in the 201 answer of POST /v1/tokens and nowhere else, ever; the store keeps
-only its SHA-256. Who may see or revoke which token is decided in hub/actions/tokens.py.
+only its SHA-256. Who may see or revoke which token is decided in hub/actions/tokens.py; a
+request made with an expiring token is held to its expiry there (403 token_outlives_caller).
 """
 
 from __future__ import annotations
@@ -15,8 +16,8 @@ from pydantic import BeforeValidator, ConfigDict, Field
 from hub.actions import ActionContext, do_create_token, do_revoke_token
 from hub.actions.tokens import MAX_EXPIRY_DAYS, expiry_in_days, tokens_of
 from hub.errors import InvalidInput
-from hub.keys import ACTIONS_KEY, CONFIG_KEY, LOOKUPS_KEY
-from hub.model import Agent, IssuedApiToken
+from hub.keys import ACTIONS_KEY, CONFIG_KEY, LOOKUPS_KEY, TOKEN_KEY
+from hub.model import Agent, ApiToken, IssuedApiToken
 from hub.web.jsonio import json_response, read_json, validate
 from hub.web.middleware import hash_token, new_token
 from hub.web.routes import Route, agent_of
@@ -48,11 +49,18 @@ async def mint_token(
     name: str,
     expires_at: datetime | None = None,
     actor: Agent | None = None,
+    via: ApiToken | None = None,
 ) -> IssuedApiToken:
     """A new token for the agent, with its secret (show it once: only its hash is kept)."""
     secret = new_token()
     token = await do_create_token(
-        ctx, agent_id, name=name, token_hash=hash_token(secret), expires_at=expires_at, actor=actor
+        ctx,
+        agent_id,
+        name=name,
+        token_hash=hash_token(secret),
+        expires_at=expires_at,
+        actor=actor,
+        via=via,
     )
     return IssuedApiToken(
         id=token.id,
@@ -85,13 +93,22 @@ async def create_token(request: web.Request) -> web.Response:
     expires_at = body.expires_at
     if body.expires_in_days is not None:
         expires_at = expiry_in_days(ctx, body.expires_in_days)
-    issued = await mint_token(ctx, agent.id, name=body.name, expires_at=expires_at, actor=agent)
+    issued = await mint_token(
+        ctx,
+        agent.id,
+        name=body.name,
+        expires_at=expires_at,
+        actor=agent,
+        via=request.get(TOKEN_KEY),
+    )
     return json_response(issued, status=201, headers={"Cache-Control": "no-store"})
 
 
 async def revoke_token(request: web.Request) -> web.Response:
     ctx = request.config_dict[ACTIONS_KEY]
-    token = await do_revoke_token(ctx, request.match_info["token_id"], actor=agent_of(request))
+    token = await do_revoke_token(
+        ctx, request.match_info["token_id"], actor=agent_of(request), via=request.get(TOKEN_KEY)
+    )
     request.config_dict[LOOKUPS_KEY].forget()  # it stops working at once in this process
     return json_response(token)
 
@@ -111,7 +128,8 @@ ROUTES = [
         path="/v1/tokens",
         handler=create_token,
         tag="tokens",
-        summary="Create an API token for the caller; the secret is in this answer only",
+        summary="Create an API token for the caller; the secret is in this answer only."
+        " Called with an expiring token, the new one must expire no later (403 otherwise)",
         body=TokenIn,
         response="IssuedApiToken",
         status=201,
@@ -121,7 +139,8 @@ ROUTES = [
         path="/v1/tokens/{token_id}",
         handler=revoke_token,
         tag="tokens",
-        summary="Revoke one of the caller's tokens (admins: anyone's); it stops working at once",
+        summary="Revoke one of the caller's tokens (admins: anyone's); it stops working at once."
+        " An expiring token revokes only itself and the caller's tokens expiring no later",
         response="ApiToken",
     ),
 ]

@@ -11,7 +11,7 @@ from aiohttp import web
 
 from hub.actions.tokens import do_touch_token, touch_due
 from hub.errors import Forbidden, HubError, Unauthorized
-from hub.keys import ACTIONS_KEY, AGENT_KEY, LOOKUPS_KEY
+from hub.keys import ACTIONS_KEY, AGENT_KEY, LOOKUPS_KEY, TOKEN_KEY
 from hub.web.auth import api_session_agent, has_session_cookie
 from hub.web.bad_requests import client_went_away, went_away_response
 from hub.web.jsonio import error_body, error_response, json_response
@@ -71,7 +71,8 @@ PUBLIC_PATHS = frozenset({"/openapi.json"})
 
 @web.middleware
 async def token_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
-    """Bearer-token auth for the API sub-app; the agent lands in request[AGENT_KEY]."""
+    """Bearer-token auth for the API sub-app: the agent lands in request[AGENT_KEY], the
+    token in request[TOKEN_KEY] (a session-cookie call has none)."""
     if request.path.removeprefix("/api") in PUBLIC_PATHS:
         return await handler(request)
     header = request.headers.get("Authorization", "")
@@ -103,4 +104,5 @@ async def token_middleware(request: web.Request, handler: Handler) -> web.Stream
         except Exception:  # bookkeeping only: the request itself is still good
             log.exception("could not record the use of token %s", api_token.id)
     request[AGENT_KEY] = agent
+    request[TOKEN_KEY] = api_token
     return await handler(request)

@@ -202,3 +202,21 @@ def test_fill_placeholders_substitutes_text_only() -> None:
 
 def test_fill_placeholders_leaves_missing_values_empty() -> None:
     assert fill_placeholders("Hi {{ customer.name }}!", {}) == "Hi !"
+
+
+async def test_agent_team_and_inbox_names_with_escapes_or_bidi_overrides_are_refused(
+    ctx: ActionContext,
+) -> None:
+    with pytest.raises(InvalidInput) as info:
+        await do_create_agent(
+            ctx, email="e@x.org", name="Eve\x1b[31m", role=Role.AGENT, team_ids=(), password=None
+        )
+    assert info.value.details == {"field": "name"}
+    with pytest.raises(InvalidInput):
+        await do_create_team(ctx, "Sales\u202e")
+    team = await do_create_team(ctx, "Sales")
+    with pytest.raises(InvalidInput):
+        await do_rename_team(ctx, team.id, "Sa\x00les")
+    with pytest.raises(InvalidInput) as info:
+        await do_create_inbox(ctx, name="Shop\u2066", channel="api", team_id=None, config={})
+    assert info.value.details == {"field": "name"}

@@ -13,6 +13,7 @@ from hub.config import HubConfig
 from hub.keys import ACTIONS_KEY, STORE_KEY
 from hub.model import utcnow
 from tests.conftest import World
+from tests.web.signin import add_agent, sign_in
 
 
 async def _create(client: TestClient, world: World, who: str = "a", **body: object) -> dict:
@@ -197,3 +198,112 @@ async def test_expiry_in_days_written_as_a_whole_float_is_accepted(
         "/api/v1/tokens", json={"name": "ci", "expires_in_days": 1.0}, headers=world.auth("a")
     )
     assert resp.status == 201, await resp.text()
+
+
+async def test_an_expiring_token_cannot_create_a_token_that_never_expires(
+    client: TestClient, world: World
+) -> None:
+    day = await _create(client, world, expires_in_days=1)
+    resp = await client.post(
+        "/api/v1/tokens", headers=_bearer(day["secret"]), json={"name": "forever"}
+    )
+    assert resp.status == 403, await resp.text()
+    error = (await resp.json())["error"]
+    assert error["code"] == "token_outlives_caller"
+    assert error["details"]["latest_expires_at"] in error["message"]
+    assert datetime.fromisoformat(error["details"]["latest_expires_at"]) == datetime.fromisoformat(
+        day["expires_at"]
+    )
+    names = {
+        t["name"]
+        for t in (await (await client.get("/api/v1/tokens", headers=world.auth("a"))).json())[
+            "items"
+        ]
+    }
+    assert "forever" not in names
+
+
+async def test_an_expiring_token_cannot_create_a_token_that_expires_later(
+    client: TestClient, world: World
+) -> None:
+    day = await _create(client, world, expires_in_days=1)
+    resp = await client.post(
+        "/api/v1/tokens",
+        headers=_bearer(day["secret"]),
+        json={"name": "longer", "expires_in_days": 2},
+    )
+    assert resp.status == 403
+    assert (await resp.json())["error"]["code"] == "token_outlives_caller"
+
+
+async def test_an_expiring_token_creates_a_token_that_expires_no_later(
+    client: TestClient, world: World
+) -> None:
+    day = await _create(client, world, expires_in_days=2)
+    resp = await client.post(
+        "/api/v1/tokens",
+        headers=_bearer(day["secret"]),
+        json={"name": "shorter", "expires_in_days": 1},
+    )
+    assert resp.status == 201, await resp.text()
+    same = await client.post(
+        "/api/v1/tokens",
+        headers=_bearer(day["secret"]),
+        json={"name": "same", "expires_at": day["expires_at"]},
+    )
+    assert same.status == 201, await same.text()
+
+
+async def test_an_expiring_token_cannot_revoke_the_owners_longer_lived_token(
+    client: TestClient, world: World
+) -> None:
+    forever = await _create(client, world)
+    day = await _create(client, world, expires_in_days=1)
+    resp = await client.delete(f"/api/v1/tokens/{forever['id']}", headers=_bearer(day["secret"]))
+    assert resp.status == 403
+    assert (await resp.json())["error"]["code"] == "token_outlives_caller"
+    assert (await client.get("/api/v1/me", headers=_bearer(forever["secret"]))).status == 200
+
+
+async def test_an_expiring_token_revokes_itself_and_shorter_lived_tokens(
+    client: TestClient, world: World
+) -> None:
+    week = await _create(client, world, expires_in_days=7)
+    day = await _create(client, world, expires_in_days=1)
+    shorter = await client.delete(f"/api/v1/tokens/{day['id']}", headers=_bearer(week["secret"]))
+    assert shorter.status == 200, await shorter.text()
+    itself = await client.delete(f"/api/v1/tokens/{week['id']}", headers=_bearer(week["secret"]))
+    assert itself.status == 200, await itself.text()
+
+
+@pytest.mark.parametrize(
+    "name", ["ok\u001b[2J\u001b[31mFAKE\u001b[0m", "nul\u0000byte", "evil\u202etxt.exe", "c1\u009b"]
+)
+async def test_a_token_name_with_control_or_bidi_characters_is_422(
+    client: TestClient, world: World, name: str
+) -> None:
+    resp = await client.post("/api/v1/tokens", headers=world.auth("a"), json={"name": name})
+    assert resp.status == 422, await resp.text()
+    error = (await resp.json())["error"]
+    assert error["details"]["field"] == "name"
+    assert "control or format character" in error["message"]
+
+
+async def test_a_token_name_with_a_zero_width_joiner_is_accepted(
+    client: TestClient, world: World
+) -> None:
+    # Persian needs U+200C (ZWNJ): it is a format character, but moves no text
+    created = await _create(client, world, name="\u0645\u06cc\u200c\u062e\u0648\u0627\u0647\u0645")
+    assert "\u200c" in created["name"]
+
+
+async def test_a_session_cookie_caller_still_creates_a_token_that_never_expires(
+    client: TestClient,
+) -> None:
+    await add_agent(client, "sam@hub.test")
+    csrf = await sign_in(client, "sam@hub.test")
+    resp = await client.post(
+        "/api/v1/tokens", json={"name": "forever"}, headers={"X-CSRF-Token": csrf}
+    )
+    assert resp.status == 201, await resp.text()
+    assert (await resp.json())["expires_at"] is None

@@ -8,6 +8,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
+import orjson
 import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
@@ -20,12 +21,17 @@ DOC = Path(__file__).parents[3] / "docs" / "webhooks.md"
 Verify = Callable[..., bool]
 
 
-def doc_verifier() -> Verify:
-    """The Python receiver of docs/webhooks.md, run exactly as printed there."""
+def doc_receiver(name: str = "verify_webhook") -> Verify:
+    """A function of the Python receiver of docs/webhooks.md, run exactly as printed there."""
     [code] = re.findall(r"```python\n(.*?)```", DOC.read_text(), flags=re.S)
     namespace: dict[str, Any] = {}
     exec(compile(code, str(DOC), "exec"), namespace)  # our own documentation
-    return namespace["verify_webhook"]  # type: ignore[no-any-return]
+    return namespace[name]  # type: ignore[no-any-return]
+
+
+def doc_verifier() -> Verify:
+    """verify_webhook of docs/webhooks.md."""
+    return doc_receiver("verify_webhook")
 
 
 @pytest.fixture
@@ -143,3 +149,30 @@ async def test_a_legacy_inbox_without_a_secret_gets_no_unsigned_delivery(
     message = await store.get_message(message_id)
     assert message is not None and "webhook_secret" in (message.error or "")
     assert bodies == []
+
+
+async def test_a_delivery_replayed_with_a_fresh_idempotency_key_is_a_repeat_to_the_receiver(
+    client: TestClient, receiver: tuple[TestServer, list[web.Request], list[bytes]]
+) -> None:
+    server, requests, bodies = receiver
+    world = await build_world(
+        client,
+        api_inbox_config={
+            "webhook_url": str(server.make_url("/hook")),
+            "webhook_secret": WEBHOOK_SECRET,
+        },
+    )
+    await _deliver(client, world, "Refund of 10 EUR approved")
+    await _wait(_count(bodies, 1))
+    captured, body = dict(requests[0].headers), bodies[0]
+    check = doc_receiver("check_delivery")
+    handled: set[str] = set()
+    assert check(WEBHOOK_SECRET, captured, body, handled) == "new"
+    handled.add(orjson.loads(body)["idempotency_key"])  # the receiver handled it
+    replayed = {**captured, "Idempotency-Key": "attacker-chosen-fresh-key"}
+    assert check(WEBHOOK_SECRET, replayed, body, handled) == "repeat"
+    # the body's key is the one the hub retries under, which the header only copies
+    assert orjson.loads(body)["idempotency_key"] == captured["Idempotency-Key"]
+    forged = body.replace(captured["Idempotency-Key"].encode(), b"another-key")
+    assert forged != body
+    assert check(WEBHOOK_SECRET, replayed, forged, handled) == "forged"
