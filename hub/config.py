@@ -6,93 +6,33 @@ import dataclasses
 import difflib
 import math
 import os
-import re
 import tomllib
 import typing
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import phonenumbers
-
+from hub.config_checks import (
+    EMAIL,
+    HTTP_URL,
+    NOT_EMPTY,
+    POSITIVE,
+    REGION,
+    between,
+    not_below_base,
+    not_below_first_delay,
+    not_below_max_delay,
+    one_of,
+    setting,
+    store_url,
+)
 from hub.errors import ConfigError
-
-# A check gets a field's value and its whole section; it returns a problem, or None if fine.
-Check = Callable[[Any, Any], str | None]
 
 _SECRET_WORDS = ("password", "secret", "token")
 _TRUE, _FALSE = ("1", "true", "yes", "on"), ("0", "false", "no", "off")
 _EXPECTED = {int: "an integer", float: "a number", bool: "a boolean", str: "a string"}
 _TOML_NAMES = dict(bool="boolean", int="integer", str="string", dict="table", list="array")
-
-
-def _setting(default: Any, *checks: Check) -> Any:
-    """A dataclass field with a default and the checks its value must pass."""
-    return field(default=default, metadata={"checks": checks})
-
-
-def _rule(ok: Callable[[Any], Any], problem: str) -> Check:
-    """A check from a predicate and a problem template ({v} is the value)."""
-    return lambda v, _section: None if ok(v) else problem.format(v=v)
-
-
-def _between(low: float, high: float = math.inf) -> Check:
-    bound = f"between {low} and {high}" if high < math.inf else f">= {low}"
-    return _rule(lambda v: low <= v <= high, f"must be {bound}, got {{v}}")
-
-
-def _one_of(*choices: str) -> Check:
-    allowed = ", ".join(repr(c) for c in choices)
-    return _rule(lambda v: v in choices, f"must be one of {allowed}, got {{v!r}}")
-
-
-_POSITIVE = _rule(lambda v: v > 0, "must be > 0, got {v}")
-_NOT_EMPTY = _rule(lambda v: v.strip(), "must not be empty")
-_HTTP_URL = _rule(
-    lambda v: not v or v.startswith(("http://", "https://")),
-    "must be empty or start with http:// or https://, got {v!r}",
-)
-_REGION = _rule(
-    lambda v: re.fullmatch("[A-Z]{2}", v) and v in phonenumbers.SUPPORTED_REGIONS,
-    "must be a two-letter uppercase region code known to phonenumbers, got {v!r}",
-)
-_EMAIL = _rule(lambda v: "@" in v.strip("@"), "must be an email address, got {v!r}")
-
-
-def _redact(url: str) -> str:
-    """Hide the user:password part of a URL so it never reaches a log."""
-    return re.sub(r"//[^/@]*@", "//***@", url)
-
-
-def _store_url(value: Any, _section: Any) -> str | None:
-    if value.startswith("sqlite://"):
-        try:
-            sqlite_path(value)
-        except ConfigError as exc:
-            return exc.problem
-        return None
-    if value.startswith(("mongodb://", "mongodb+srv://")) and not value.endswith("//"):
-        return None
-    return f"must start with sqlite:// or mongodb:// or mongodb+srv://, got {_redact(value)!r}"
-
-
-def _not_below_base(value: Any, section: Any) -> str | None:
-    base = section.base_delay_seconds
-    return None if value >= base else f"must be >= base_delay_seconds ({base}), got {value}"
-
-
-def _not_below_first_delay(value: Any, section: Any) -> str | None:
-    first = section.login_first_delay_seconds
-    problem = f"must be >= login_first_delay_seconds ({first}), got {value}"
-    return None if value >= first else problem
-
-
-def _not_below_max_delay(value: Any, section: Any) -> str | None:
-    # forgetting sooner than the longest delay would hand a patient guesser fresh free tries
-    longest = section.login_max_delay_seconds
-    problem = f"must be >= login_max_delay_seconds ({longest}), got {value}"
-    return None if value >= longest else problem
 
 
 # Settings renamed since a release: (section, old name) -> new name; the old TOML key and
@@ -108,106 +48,106 @@ _RENAMED: dict[tuple[str, str], str] = {
 class ServerConfig:
     """HTTP server: bind address, public URL and request limits."""
 
-    host: str = _setting("127.0.0.1", _NOT_EMPTY)
-    port: int = _setting(8080, _between(1, 65535))
-    public_url: str = _setting("", _HTTP_URL)
-    max_body_bytes: int = _setting(1_048_576, _POSITIVE)
-    max_inbound_batch: int = _setting(500, _POSITIVE)
-    behind_proxy: bool = _setting(False)  # trust X-Forwarded-Proto/-For from the proxy
+    host: str = setting("127.0.0.1", NOT_EMPTY)
+    port: int = setting(8080, between(1, 65535))
+    public_url: str = setting("", HTTP_URL)
+    max_body_bytes: int = setting(1_048_576, POSITIVE)
+    max_inbound_batch: int = setting(500, POSITIVE)
+    behind_proxy: bool = setting(False)  # trust X-Forwarded-Proto/-For from the proxy
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
 class StoreConfig:
     """Where and how data is stored (SQLite file or MongoDB)."""
 
-    url: str = _setting("sqlite:///var/hub.db", _store_url)
-    synchronous: str = _setting("full", _one_of("full", "normal"))
-    batch_max: int = _setting(256, _between(1, 10_000))
-    connect_timeout_seconds: float = _setting(5.0, _POSITIVE)
+    url: str = setting("sqlite:///var/hub.db", store_url)
+    synchronous: str = setting("full", one_of("full", "normal"))
+    batch_max: int = setting(256, between(1, 10_000))
+    connect_timeout_seconds: float = setting(5.0, POSITIVE)
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
 class IdentityConfig:
     """How customer addresses are normalised."""
 
-    default_region: str = _setting("US", _REGION)
+    default_region: str = setting("US", REGION)
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
 class IngestConfig:
     """How inbound messages join conversations."""
 
-    reopen_window_seconds: int = _setting(604_800, _between(0))
+    reopen_window_seconds: int = setting(604_800, between(0))
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
 class OutboxConfig:
     """Retry policy of the outgoing message queue."""
 
-    max_attempts: int = _setting(6, _between(1))
-    base_delay_seconds: float = _setting(2.0, _POSITIVE)
-    max_delay_seconds: float = _setting(300.0, _not_below_base)
-    poll_seconds: float = _setting(5.0, _POSITIVE)
+    max_attempts: int = setting(6, between(1))
+    base_delay_seconds: float = setting(2.0, POSITIVE)
+    max_delay_seconds: float = setting(300.0, not_below_base)
+    poll_seconds: float = setting(5.0, POSITIVE)
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
 class EventsConfig:
     """Live event fan-out to browsers and API clients."""
 
-    queue_size: int = _setting(1000, _POSITIVE)
-    replay_size: int = _setting(10_000, _between(0))
+    queue_size: int = setting(1000, POSITIVE)
+    replay_size: int = setting(10_000, between(0))
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
 class RoutingConfig:
     """How new conversations are assigned to agents."""
 
-    policy: str = _setting("round_robin", _one_of("round_robin", "manual"))
+    policy: str = setting("round_robin", one_of("round_robin", "manual"))
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
 class PresenceConfig:
     """When agents count as online (for offline mode and, later, routing)."""
 
-    offline_grace_seconds: float = _setting(30.0, _between(0, 3600))
+    offline_grace_seconds: float = setting(30.0, between(0, 3600))
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
 class AuthConfig:
     """Agent sign-in: session lifetime, idle timeout and sign-in throttling."""
 
-    session_lifetime_seconds: int = _setting(604_800, _between(60))
-    session_idle_seconds: int = _setting(28_800, _between(60))
+    session_lifetime_seconds: int = setting(604_800, between(60))
+    session_idle_seconds: int = setting(28_800, between(60))
     # throttling (hub/web/ratelimit.py): free failures, then a delay doubling per failure
-    login_free_failures: int = _setting(5, _between(1))  # per account and address
-    login_free_failures_per_address: int = _setting(20, _between(1))
-    login_free_failures_per_account: int = _setting(10, _between(1))
-    login_first_delay_seconds: float = _setting(1.0, _between(0.001, 3600))
-    login_max_delay_seconds: int = _setting(900, _between(1, 86_400), _not_below_first_delay)
-    login_max_account_delay_seconds: int = _setting(30, _between(0, 3600))  # 0: none
-    login_forget_after_seconds: int = _setting(86_400, _between(1), _not_below_max_delay)
+    login_free_failures: int = setting(5, between(1))  # per account and address
+    login_free_failures_per_address: int = setting(20, between(1))
+    login_free_failures_per_account: int = setting(10, between(1))
+    login_first_delay_seconds: float = setting(1.0, between(0.001, 3600))
+    login_max_delay_seconds: int = setting(900, between(1, 86_400), not_below_first_delay)
+    login_max_account_delay_seconds: int = setting(30, between(0, 3600))  # 0: none
+    login_forget_after_seconds: int = setting(86_400, between(1), not_below_max_delay)
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
 class AccessConfig:
     """Who may see and change what: the customer access policy (hub/customer_access.py)."""
 
-    customers: str = _setting("shared", _one_of("shared", "team"))
+    customers: str = setting("shared", one_of("shared", "team"))
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
 class LogConfig:
     """Logging."""
 
-    level: str = _setting("INFO", _one_of("DEBUG", "INFO", "WARNING", "ERROR"))
+    level: str = setting("INFO", one_of("DEBUG", "INFO", "WARNING", "ERROR"))
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
 class DemoConfig:
     """The demo administrator created by the demo seed."""
 
-    admin_email: str = _setting("admin@demo.test", _EMAIL)
-    admin_name: str = _setting("Demo Admin", _NOT_EMPTY)
+    admin_email: str = setting("admin@demo.test", EMAIL)
+    admin_name: str = setting("Demo Admin", NOT_EMPTY)
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -262,20 +202,6 @@ def env_name(section: str, name: str) -> str:
 def secret_env_name(name: str) -> str:
     """The environment variable a secret is read from, e.g. HUB_SECRET_KEY."""
     return f"HUB_{name}".upper()
-
-
-def sqlite_path(url: str) -> str:
-    """The file path of a sqlite:// URL (relative to the working directory) or ':memory:'."""
-    if not url.startswith("sqlite://"):
-        raise ConfigError("store.url", f"not a sqlite:// url: {_redact(url)!r}")
-    rest = url.removeprefix("sqlite://")
-    if rest == ":memory:":
-        return rest
-    path = rest[1:]
-    if not rest.startswith("/") or not path or path.endswith("/"):
-        problem = "must be sqlite:///relative/path, sqlite:////abs/path or sqlite://:memory:"
-        raise ConfigError("store.url", f"{problem}, got {url!r}")
-    return path
 
 
 def _toml_type(value: Any) -> str:

@@ -12,7 +12,8 @@ import os
 import secrets
 from pathlib import Path
 
-from hub.config import HubConfig, sqlite_path
+from hub.config import HubConfig
+from hub.config_checks import sqlite_path
 from hub.errors import ConfigError
 
 log = logging.getLogger(__name__)

@@ -29,7 +29,7 @@ from rich.progress import (
 )
 from rich.table import Table
 
-from hub.config import sqlite_path
+from hub.config_checks import sqlite_path
 from hub.errors import HubError
 from hub.store import DEFAULT_CONNECT_TIMEOUT, Store, create_store
 from hub.store.base import RecordKind

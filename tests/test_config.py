@@ -17,8 +17,8 @@ from hub.config import (
     secret_env_name,
     sections,
     setting_types,
-    sqlite_path,
 )
+from hub.config_checks import sqlite_path
 from hub.errors import ConfigError
 
 EXAMPLE = Path(__file__).resolve().parent.parent / "config" / "hub.example.toml"

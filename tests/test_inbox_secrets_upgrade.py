@@ -13,7 +13,8 @@ from aiohttp.test_utils import TestClient, TestServer
 from hub.actions import ActionContext
 from hub.app import create_app
 from hub.cli import main
-from hub.config import HubConfig, sqlite_path
+from hub.config import HubConfig
+from hub.config_checks import sqlite_path
 from hub.events import EventBus
 from hub.model import Inbox, utcnow
 from hub.store import create_store

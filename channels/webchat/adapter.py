@@ -12,11 +12,12 @@ from aiohttp import web
 from cachetools import TTLCache
 
 from channels.webchat.config import SECRET_SETTINGS, WebchatInboxConfig, check_settings
+from channels.webchat.connection import close_all, serve_visitor
 from channels.webchat.fanout import VisitorRegistry
 from channels.webchat.limits import BucketTable, ConnectionSlots
 from channels.webchat.pages import StaticPages
 from channels.webchat.parse import CHANNEL
-from channels.webchat.socket import VisitorSession, close_all, serve_visitor
+from channels.webchat.socket import VisitorSession
 from channels.webchat.status import StatusBoard
 from channels.webchat.tokens import VisitorTokens
 from hub.channel import ChannelContext, ChannelReads, PublicRoute

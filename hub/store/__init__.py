@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from hub.config import sqlite_path
+from hub.config_checks import sqlite_path
 from hub.errors import ConfigError
 from hub.store.base import Store
 from hub.store.urls import redact_url

@@ -2,17 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
-from datetime import datetime, timedelta
-from enum import StrEnum
+from collections.abc import Mapping, Sequence
+from datetime import datetime
 from typing import Any, Protocol
 
 from hub.errors import HubError
 from hub.model import (
     Agent,
     ApiToken,
-    Attachment,
     CannedResponse,
     Conversation,
     ConversationFilter,
@@ -21,213 +18,44 @@ from hub.model import (
     DeliveryStatus,
     Identity,
     IdentityKind,
-    Inbound,
     Inbox,
     IngestResult,
     MergeRecord,
     Message,
     OutboxEntry,
     Page,
-    Priority,
     Role,
     Session,
-    Status,
     Team,
-    ThreadHints,
+)
+from hub.store.record_format import Record, RecordKind
+from hub.store.requests import (
+    UNSET,
+    ConversationPatch,
+    IdempotencyClaim,
+    IngestRequest,
+    NewMessage,
+    NoteResult,
+    ReplyRequest,
+    ReplyResult,
+    SendResult,
 )
 
-
-class _Unset:
-    """Marks a patch field that was not given (distinct from an explicit None)."""
-
-    _instance: _Unset | None = None
-
-    def __new__(cls) -> _Unset:
-        if cls._instance is None:
-            cls._instance = super().__new__(cls)
-        return cls._instance
-
-    def __repr__(self) -> str:
-        return "UNSET"
-
-    def __bool__(self) -> bool:
-        return False
-
-
-UNSET: Any = _Unset()
-
-
-@dataclass(frozen=True, kw_only=True, slots=True)
-class IngestRequest:
-    """An inbound message whose sender address is already normalised."""
-
-    inbound: Inbound
-    sender: str
-    received_at: datetime
-    reopen_window: timedelta
-    # Called by the store, inside the ingest, only when the message opens a new
-    # conversation: team id -> the agent to assign it to (None: leave it unassigned). So a
-    # new conversation is stored already assigned, in the same commit as its first message.
-    # It must be cheap and thread-safe (the SQLite writer calls it in its thread).
-    assign_new: Callable[[str | None], str | None] | None = field(default=None, compare=False)
-
-
-@dataclass(frozen=True, kw_only=True, slots=True)
-class ConversationPatch:
-    """Fields to change on a conversation; UNSET fields are left alone."""
-
-    status: Status = UNSET
-    priority: Priority = UNSET
-    assignee_id: str | None = UNSET
-    team_id: str | None = UNSET
-    tags: tuple[str, ...] = UNSET
-    snoozed_until: datetime | None = UNSET
-    resolved_at: datetime | None = UNSET
-    unread_count: int = UNSET
-    updated_at: datetime = UNSET
-
-    def changed_fields(self) -> dict[str, Any]:
-        """The fields that were given, by name."""
-        return {
-            name: getattr(self, name)
-            for name in self.__dataclass_fields__
-            if getattr(self, name) is not UNSET
-        }
-
-
-@dataclass(frozen=True, kw_only=True, slots=True)
-class NewMessage:
-    """An agent-side message (a note, or an outbound reply) to store."""
-
-    conversation_id: str
-    kind: str
-    text: str | None
-    html: str | None = None
-    author_id: str | None = None
-    attachments: tuple[Attachment, ...] = ()
-    created_at: datetime
-
-
-@dataclass(frozen=True, kw_only=True, slots=True)
-class IdempotencyClaim:
-    """A caller's idempotency key as stored, and the fingerprint of the request it came with.
-
-    `key` is derived from the caller and the client's key, so one caller never meets another
-    caller's key. Replies and notes share one namespace of claims, unique in the store: a key
-    seen again with the same fingerprint is a replay (the original answer), with another
-    fingerprint (another conversation or body) it raises IdempotencyKeyReused.
-    """
-
-    key: str
-    fingerprint: str  # over the conversation, the kind and the body
-
-
-@dataclass(frozen=True, kw_only=True, slots=True)
-class ReplyRequest:
-    """An outbound reply to store together with its outbox entry, idempotent on the key.
-
-    `idempotency_key` is the outbox entry's (channels send under it); with a `claim`, it is
-    the claim's key, and the claim is checked and recorded first.
-    """
-
-    message: NewMessage
-    idempotency_key: str
-    thread: ThreadHints = field(default_factory=ThreadHints)
-    claim: IdempotencyClaim | None = None
-
-
-@dataclass(frozen=True, kw_only=True, slots=True)
-class ReplyResult:
-    message: Message
-    outbox: OutboxEntry
-    conversation: Conversation
-    created: bool  # False: the idempotency key was seen before; nothing new was stored
-
-
-@dataclass(frozen=True, kw_only=True, slots=True)
-class NoteResult:
-    message: Message
-    conversation: Conversation
-    created: bool  # False: the claim was seen before; nothing new was stored
-
-
-@dataclass(frozen=True, kw_only=True, slots=True)
-class SendResult:
-    """The outcome of one send attempt, recorded on the outbox entry and its message."""
-
-    outbox_id: str
-    delivery_status: DeliveryStatus  # SENT/DELIVERED on success, QUEUED to retry, FAILED
-    provider_id: str | None = None
-    error: str | None = None
-    next_attempt_at: datetime | None = None
-    at: datetime
-
-
-class RecordKind(StrEnum):
-    """The kinds of record a whole hub consists of, in the order a transfer copies them.
-
-    `counts()` returns one entry per kind under these names (plus backend extras such as
-    `live_customers`), so a transfer can verify itself.
-    """
-
-    TEAMS = "teams"
-    AGENTS = "agents"
-    INBOXES = "inboxes"
-    API_TOKENS = "api_tokens"
-    CUSTOMERS = "customers"
-    IDENTITIES = "identities"
-    CONVERSATIONS = "conversations"
-    MESSAGES = "messages"
-    OUTBOX = "outbox"
-    MERGES = "merges"
-    CANNED_RESPONSES = "canned_responses"
-    # Sessions are deliberately no kind: they are short-lived browser credentials, so a
-    # transferred hub starts with none and everyone signs in again.
-
-
-# A record is the backend-neutral interchange form of one stored row/document: a dict with
-# exactly the fields listed here. Times are timezone-aware datetimes (UTC), enums are their
-# string values, and JSON-ish fields (attributes, tags, config, attachments, team_ids,
-# snapshot) are plain Python lists/dicts. Every record has a unique, stable `id`. A merge's
-# `snapshot` is {"kept": <customer record>, "merged": <customer record>, "identities": [ids],
-# "conversations": [ids], "messages": [ids]}: what undo needs, the same on every backend.
-RECORD_FIELDS: dict[RecordKind, tuple[str, ...]] = {
-    RecordKind.TEAMS: ("id", "name", "created_at"),
-    RecordKind.AGENTS: (
-        "id", "email", "name", "role", "active", "password_hash", "team_ids", "created_at",
-    ),
-    RecordKind.INBOXES: ("id", "name", "channel", "team_id", "config", "created_at"),
-    RecordKind.API_TOKENS: (
-        "id", "agent_id", "name", "token_hash", "created_at", "last_used_at", "revoked_at",
-        "expires_at",
-    ),
-    RecordKind.CUSTOMERS: (
-        "id", "name", "attributes", "tags", "created_at", "updated_at", "merged_into",
-    ),
-    RecordKind.IDENTITIES: ("id", "customer_id", "kind", "address", "created_at"),
-    RecordKind.CONVERSATIONS: (
-        "id", "customer_id", "inbox_id", "channel", "status", "priority", "assignee_id",
-        "team_id", "tags", "subject", "created_at", "updated_at", "last_message_at",
-        "first_response_at", "resolved_at", "snoozed_until", "unread_count", "message_count",
-    ),
-    RecordKind.MESSAGES: (
-        "id", "conversation_id", "customer_id", "direction", "kind", "channel", "text", "html",
-        "attachments", "provider_id", "thread_key", "sender", "author_id", "delivery_status",
-        "error", "created_at", "sent_at",
-    ),
-    RecordKind.OUTBOX: (
-        "id", "message_id", "conversation_id", "idempotency_key", "status", "attempts",
-        "next_attempt_at", "last_error", "provider_id", "created_at", "updated_at",
-    ),
-    RecordKind.MERGES: (
-        "id", "kept_id", "merged_id", "actor_id", "created_at", "undone_at", "snapshot",
-    ),
-    RecordKind.CANNED_RESPONSES: (
-        "id", "shortcut", "title", "body", "created_at", "updated_at",
-    ),
-}  # fmt: skip
-
-Record = dict[str, Any]
+# the requests and records are imported from here too: one place to import the contract from
+__all__ = [
+    "UNSET",
+    "ConversationPatch",
+    "IdempotencyClaim",
+    "IngestRequest",
+    "NewMessage",
+    "NoteResult",
+    "Record",
+    "RecordKind",
+    "ReplyRequest",
+    "ReplyResult",
+    "SendResult",
+    "Store",
+]
 
 
 class Store(Protocol):

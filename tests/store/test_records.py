@@ -26,7 +26,6 @@ from hub.model import (
 )
 from hub.store import Store
 from hub.store.base import (
-    RECORD_FIELDS,
     ConversationPatch,
     NewMessage,
     Record,
@@ -34,6 +33,7 @@ from hub.store.base import (
     ReplyRequest,
     SendResult,
 )
+from hub.store.record_format import RECORD_FIELDS
 
 from .conftest import BACKENDS, Clock, IngestHelper, StoreFactory
 

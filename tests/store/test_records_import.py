@@ -9,7 +9,7 @@ import pytest
 from hub.errors import Conflict, InvalidInput
 from hub.model import Role, utcnow
 from hub.store import Store
-from hub.store.base import RECORD_FIELDS, Record, RecordKind
+from hub.store.record_format import RECORD_FIELDS, Record, RecordKind
 
 from .test_records import dump
 

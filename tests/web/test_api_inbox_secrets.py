@@ -10,7 +10,8 @@ import pytest
 from aiohttp.test_utils import TestClient
 
 from channels.webchat.tokens import identifier_hash
-from hub.config import HubConfig, sqlite_path
+from hub.config import HubConfig
+from hub.config_checks import sqlite_path
 from tests.channels.webchat.conftest import connect
 from tests.conftest import World
 

@@ -1,6 +1,6 @@
 """Conversions between MongoDB documents and hub.model objects; driver types stop here.
 
-A document holds its record's fields (RECORD_FIELDS in hub/store/base.py) under the same
+A document holds its record's fields (RECORD_FIELDS in hub/store/record_format.py) under the same
 names, with `_id` for `id`, datetimes as BSON dates and enums as their values. A few
 documents carry more: customers embed their identities, messages carry their inbox id (for
 threading and search), and in-flight writes carry a `pending` plan until they complete.

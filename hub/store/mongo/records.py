@@ -1,4 +1,4 @@
-"""Whole-hub export and import of records (base.RECORD_FIELDS' neutral form) for MongoDB.
+"""Whole-hub export and import of records (hub/store/record_format.py) for MongoDB.
 
 A document already holds its record's fields under the same names (`_id` for `id`), so the
 work here is the exceptions: identities live inside their customer, a message also carries
@@ -15,10 +15,10 @@ from pymongo.errors import DuplicateKeyError
 
 from hub.errors import Conflict, InvalidInput
 from hub.model import as_utc
-from hub.store.base import RECORD_FIELDS, Record, RecordKind
 from hub.store.mongo import documents as docs
 from hub.store.mongo.documents import Doc
 from hub.store.mongo.schema import Collection, Collections
+from hub.store.record_format import RECORD_FIELDS, Record, RecordKind
 
 _TIMES = frozenset(f for fields in RECORD_FIELDS.values() for f in fields if f.endswith("_at"))
 _TIMES |= {"snoozed_until"}

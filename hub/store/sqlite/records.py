@@ -1,4 +1,4 @@
-"""Whole-hub export and import of records (base.RECORD_FIELDS' neutral form) for SQLite."""
+"""Whole-hub export and import of records (hub/store/record_format.py) for SQLite."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from datetime import datetime
 from typing import Any
 
 from hub.errors import Conflict, InvalidInput
-from hub.store.base import RECORD_FIELDS, Record, RecordKind
+from hub.store.record_format import RECORD_FIELDS, Record, RecordKind
 from hub.store.sqlite.rows import dt, dumps, loads, ms
 
 # Each kind lives in the table of the same name (checked by the contract tests' counts).

@@ -10,7 +10,8 @@ from aiohttp import WSMsgType
 from aiohttp.test_utils import TestClient
 
 from hub.actions import do_note
-from hub.config import HubConfig, sqlite_path
+from hub.config import HubConfig
+from hub.config_checks import sqlite_path
 from hub.keys import ACTIONS_KEY, STORE_KEY
 from hub.model import Inbox
 from tests.channels.webchat.conftest import (
